@@ -21,6 +21,7 @@ import os
 import os.path as osp
 import sys
 import types
+import warnings
 from typing import Any
 
 _TORCHVISION_LIB = None  # keeps the schema library alive for the process
@@ -128,6 +129,11 @@ def init_cpu_distributed(cfg: Any) -> None:
 
 def apply() -> None:
     """Apply the import-time shims (idempotent)."""
+    # diffusers 0.24 (imported by mmagic) uses a renamed torch API; the
+    # warning is about diffusers, not about anything a user can change.
+    warnings.filterwarnings(
+        'ignore', message='.*_register_pytree_node. is deprecated',
+        category=FutureWarning)
     _patch_torchvision_ops()
     _stub_mmcv_ext()
     _patch_checkpoint_loader()

@@ -1,0 +1,59 @@
+# The four rain types in the folder layout <data_root>/<split>/<type>/
+# {input,target}/ (see README, "Data"). Training mixes all types; validation
+# and testing evaluate each type separately (MultiValLoop / MultiTestLoop)
+# with Y-channel PSNR/SSIM, no border crop, prefixed by the type.
+data_root = 'data/unirain'
+rain_types = ['DRS', 'DRD', 'NRS', 'NRD']
+crop_size = 128
+
+load_pair = [
+    dict(type='LoadImageFromFile', key='img', color_type='color',
+         channel_order='rgb', imdecode_backend='cv2'),
+    dict(type='LoadImageFromFile', key='gt', color_type='color',
+         channel_order='rgb', imdecode_backend='cv2'),
+]
+train_pipeline = load_pair + [
+    dict(type='SetValues', dictionary=dict(scale=1)),
+    dict(type='PairedRandomCrop', gt_patch_size=crop_size),
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
+         direction='horizontal'),
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
+         direction='vertical'),
+    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
+    dict(type='PackInputs'),
+]
+test_pipeline = load_pair + [dict(type='PackInputs')]
+
+# batch 2 per GPU x 4 GPUs = the paper's batch 8
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='RainTypeDataset',
+        data_root=data_root,
+        split='train',
+        rain_types=rain_types,
+        pipeline=train_pipeline))
+
+val_dataloader = [
+    dict(
+        num_workers=2,
+        persistent_workers=False,
+        drop_last=False,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='RainTypeDataset',
+            data_root=data_root,
+            split='test',
+            rain_types=[t],
+            test_mode=True,
+            pipeline=test_pipeline)) for t in rain_types
+]
+val_evaluator = [[
+    dict(type='PSNR', convert_to='Y', prefix=t),
+    dict(type='SSIM', convert_to='Y', prefix=t),
+] for t in rain_types]
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

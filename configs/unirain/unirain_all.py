@@ -1,0 +1,29 @@
+# UniRain, paper recipe: the 24.4M-parameter Soft/Hard-MoE network trained on
+# all four rain types with AdamW 2e-4 -> 1e-6 (cosine), 300k iterations,
+# batch 8 across GPUs (2 per GPU on 4 GPUs), 128x128 crops with flips and
+# rotations. Validation per type; the best checkpoint by Avg/PSNR is kept.
+#   bash tools/dist_train.sh configs/unirain/unirain_all.py 4
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/adamw_cosine_300k.py',
+    '../_base_/datasets/unirain_4types.py',
+]
+
+model = dict(
+    type='UniRain',
+    generator=dict(
+        type='UniRainNet',
+        dim=48,
+        num_blocks=(4, 6, 6, 8),
+        num_refinement_blocks=4,
+        num_heads=(1, 2, 4, 8),
+        num_experts=3,
+        top_k=1,
+        renormalize=False,
+        router_noise_std=1.0),
+    pixel_loss=dict(type='L1Loss', loss_weight=1.0, reduction='none'),
+    rain_types=['DRS', 'DRD', 'NRS', 'NRD'],
+    balance_loss_weight=0.0,
+    data_preprocessor=dict(
+        type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255.,
+                                                         255.]))

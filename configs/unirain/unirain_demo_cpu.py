@@ -1,0 +1,60 @@
+# A CPU-sized UniRain trained on the bundled demo data (tools/misc/
+# make_demo_data.py writes data/demo) in a few minutes on 2 cores: the same
+# components and recipe as unirain_all.py at a small width, crop and budget.
+_base_ = ['./unirain_all.py']
+
+data_root = 'data/demo'
+rain_types = ['DRS', 'DRD', 'NRS', 'NRD']
+max_iters = 1500
+
+model = dict(
+    generator=dict(
+        dim=16,
+        num_blocks=(1, 2, 2, 2),
+        num_refinement_blocks=1,
+        num_heads=(1, 1, 2, 2),
+        encoder_moe_blocks=(1, 1, 1),
+        decoder_moe_blocks=(1, 1, 1)))
+
+train_pipeline = _base_.load_pair + [
+    dict(type='SetValues', dictionary=dict(scale=1)),
+    dict(type='PairedRandomCrop', gt_patch_size=64),
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
+         direction='horizontal'),
+    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
+         direction='vertical'),
+    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = [
+    dict(
+        num_workers=0,
+        persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='RainTypeDataset',
+            data_root=data_root,
+            split='test',
+            rain_types=[t],
+            test_mode=True,
+            pipeline=_base_.test_pipeline)) for t in rain_types
+]
+test_dataloader = val_dataloader
+# The test also scores the rainy input, to show what the model gained.
+test_evaluator = [[
+    dict(type='PSNR', convert_to='Y', prefix=t),
+    dict(type='SSIM', convert_to='Y', prefix=t),
+    dict(type='InputPSNR', convert_to='Y', prefix=t),
+    dict(type='InputSSIM', convert_to='Y', prefix=t),
+] for t in rain_types]
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = dict(end=max_iters, T_max=max_iters)
+train_cfg = dict(max_iters=max_iters, val_interval=500)
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(interval=500, max_keep_ckpts=2))

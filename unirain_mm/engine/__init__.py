@@ -1,0 +1,3 @@
+from .hooks import AverageMetricsHook
+
+__all__ = ['AverageMetricsHook']

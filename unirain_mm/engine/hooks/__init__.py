@@ -1,0 +1,3 @@
+from .average_metrics_hook import AverageMetricsHook
+
+__all__ = ['AverageMetricsHook']

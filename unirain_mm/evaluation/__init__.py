@@ -1,0 +1,3 @@
+from .input_metrics import InputPSNR, InputSSIM
+
+__all__ = ['InputPSNR', 'InputSSIM']

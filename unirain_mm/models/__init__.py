@@ -1,0 +1,3 @@
+from .editors import UniRain, UniRainNet
+
+__all__ = ['UniRain', 'UniRainNet']

@@ -1,0 +1,3 @@
+from .unirain import UniRain, UniRainNet
+
+__all__ = ['UniRain', 'UniRainNet']
