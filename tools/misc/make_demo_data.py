@@ -1,0 +1,14 @@
+"""Generate the deterministic demo rain dataset (offline, a few seconds).
+
+Usage::
+
+    python tools/misc/make_demo_data.py --root data/demo --seed 0 \
+        [--num-train 32] [--num-test 8] [--size 128] [--overwrite]
+
+See :mod:`unirain_mm.datasets.demo_data` for the layout and the photos used.
+"""
+import unirain_mm  # noqa: F401  (applies the compatibility shims first)
+from unirain_mm.datasets import demo_data
+
+if __name__ == '__main__':
+    demo_data.main()
