@@ -41,6 +41,11 @@ class RouteInfo:
 class Router(nn.Module):
     """Per-image router: ``softmax(W * GAP(x) + noise)``.
 
+    The training noise is drawn from a generator seeded by two buffers (a
+    seed and a call counter), not from the global RNG, so that a resumed run
+    draws exactly the noise the uninterrupted run would have drawn, whatever
+    else (data loading, validation) consumed random numbers in between.
+
     Args:
         channels (int): Channels of the layer input.
         num_experts (int): Number of experts.
@@ -53,6 +58,16 @@ class Router(nn.Module):
         super().__init__()
         self.proj = nn.Linear(channels, num_experts)
         self.noise_std = noise_std
+        self.register_buffer('noise_seed', torch.randint(2**31 - 1, ()))
+        self.register_buffer('noise_calls', torch.zeros((), dtype=torch.long))
+
+    def _noise(self, like: torch.Tensor) -> torch.Tensor:
+        gen = torch.Generator(device=like.device)
+        gen.manual_seed(
+            hash((int(self.noise_seed), int(self.noise_calls))) & (2**63 - 1))
+        self.noise_calls += 1
+        return torch.randn(
+            like.shape, generator=gen, device=like.device, dtype=like.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Route a batch.
@@ -65,7 +80,7 @@ class Router(nn.Module):
         """
         logits = self.proj(x.mean(dim=(2, 3)))
         if self.training and self.noise_std > 0:
-            logits = logits + torch.randn_like(logits) * self.noise_std
+            logits = logits + self._noise(logits) * self.noise_std
         return logits.softmax(dim=-1)
 
 

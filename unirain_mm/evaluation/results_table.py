@@ -1,0 +1,80 @@
+"""Per-test-set result tables: metrics ``<set>/<metric>`` as rows/columns."""
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, List, Tuple
+
+# Columns in this order when present; any other metric follows.
+PREFERRED_ORDER = ('InputPSNR', 'PSNR', 'InputSSIM', 'SSIM')
+
+
+def metrics_to_table(
+        metrics: Dict[str, float]) -> Tuple[List[str], List[List]]:
+    """Arrange flat ``<set>/<metric>`` results as a table.
+
+    Args:
+        metrics (dict): E.g. ``{'DRS/PSNR': 30.1, 'Avg/PSNR': 29.0}``.
+
+    Returns:
+        tuple[list[str], list[list]]: Column names (``'set'`` first) and one
+        row per test set, in first-seen order with ``Avg`` last. Missing
+        values are None.
+    """
+    sets: List[str] = []
+    names: List[str] = []
+    for key in metrics:
+        set_name, _, name = key.rpartition('/')
+        if set_name not in sets:
+            sets.append(set_name)
+        if name not in names:
+            names.append(name)
+    sets.sort(key=lambda s: s == 'Avg')
+    names.sort(key=lambda n: PREFERRED_ORDER.index(n)
+               if n in PREFERRED_ORDER else len(PREFERRED_ORDER))
+    rows = [[s or '-'] + [metrics.get(f'{s}/{n}' if s else n) for n in names]
+            for s in sets]
+    return ['set'] + names, rows
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return '-'
+    if isinstance(value, float):
+        return f'{value:.4f}' if abs(value) < 2 else f'{value:.2f}'
+    return str(value)
+
+
+def format_markdown(metrics: Dict[str, float]) -> str:
+    """The table as GitHub Markdown."""
+    header, rows = metrics_to_table(metrics)
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(_fmt(v) for v in row) + ' |' for row in rows]
+    return '\n'.join(lines) + '\n'
+
+
+def _atomic_write(path: str, text: str) -> None:
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_')
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def save_results(metrics: Dict[str, float], out_prefix: str) -> List[str]:
+    """Write ``<out_prefix>.json`` and ``<out_prefix>.md`` atomically.
+
+    Returns:
+        list[str]: The paths written.
+    """
+    paths = [out_prefix + '.json', out_prefix + '.md']
+    values = {k: float(v) for k, v in metrics.items()}
+    _atomic_write(paths[0], json.dumps(values, indent=2) + '\n')
+    _atomic_write(paths[1], format_markdown(values))
+    return paths
