@@ -37,7 +37,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .rain_synthesis import RAIN_TYPES, synthesize
+from unirain_mm.rain_types import RAIN_TYPES
+from .rain_synthesis import synthesize
 
 __all__ = [
     'TEST_PHOTOS', 'SPLITS', 'clean_photos', 'split_photos', 'sample_name',

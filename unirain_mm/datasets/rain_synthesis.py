@@ -28,14 +28,13 @@ from typing import Optional, Tuple, Union
 import cv2
 import numpy as np
 
+from unirain_mm.rain_types import RAIN_TYPES, rain_type_code
+
 __all__ = [
     'RAIN_TYPES', 'rain_type_code', 'rain_streak_layer', 'add_rain_streaks',
     'render_raindrops', 'add_raindrops', 'to_night', 'add_sensor_noise',
     'synthesize'
 ]
-
-#: Degradation codes; the position of a code is its integer type id.
-RAIN_TYPES: Tuple[str, ...] = ('DRS', 'DRD', 'NRS', 'NRD')
 
 # Relative depth of the (up to three) streak layers: nearest first.
 _LAYER_DEPTHS = (1.0, 0.62, 0.4)
@@ -96,31 +95,6 @@ def _check_light_map(light_map: Optional[np.ndarray],
         raise ValueError(f'light_map must have shape {tuple(shape)}, got '
                          f'{light_map.shape}')
     return np.clip(light_map, 0.0, 1.0)
-
-
-def rain_type_code(rain_type: Union[int, str, np.integer]) -> str:
-    """Normalise a rain type id or code to its code.
-
-    Args:
-        rain_type: An id in ``0..3`` or one of :data:`RAIN_TYPES`
-            (case-insensitive).
-
-    Returns:
-        The code, e.g. ``'NRS'``.
-
-    Raises:
-        ValueError: If ``rain_type`` names no known type.
-    """
-    if isinstance(rain_type, (int, np.integer)) and not isinstance(
-            rain_type, (bool, np.bool_)):
-        if 0 <= int(rain_type) < len(RAIN_TYPES):
-            return RAIN_TYPES[int(rain_type)]
-    elif isinstance(rain_type, str):
-        code = rain_type.strip().upper()
-        if code in RAIN_TYPES:
-            return code
-    raise ValueError(f'unknown rain_type {rain_type!r}: expected an id in '
-                     f'0..{len(RAIN_TYPES) - 1} or one of {RAIN_TYPES}')
 
 
 # --------------------------------------------------------------------------
