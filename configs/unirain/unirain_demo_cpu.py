@@ -5,7 +5,7 @@ _base_ = ['./unirain_all.py']
 
 data_root = 'data/demo'
 rain_types = ['DRS', 'DRD', 'NRS', 'NRD']
-max_iters = 1500
+max_iters = 800
 
 model = dict(
     generator=dict(
@@ -54,7 +54,7 @@ test_evaluator = [[
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = dict(end=max_iters, T_max=max_iters)
-train_cfg = dict(max_iters=max_iters, val_interval=500)
+train_cfg = dict(max_iters=max_iters, val_interval=400)
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(interval=500, max_keep_ckpts=2))
+    checkpoint=dict(interval=400, max_keep_ckpts=2))

@@ -1,0 +1,177 @@
+"""UniRainNet: shapes, paper size, Hard-MoE sparsity, Soft-MoE mixing,
+shared routes."""
+import pytest
+import torch
+
+from unirain_mm.models.editors.unirain import (HardMoE, SoftMoE, UniRainNet,
+                                               load_balance_loss)
+from unirain_mm.models.editors.unirain.moe import RouteInfo
+from unirain_mm.models.editors.unirain.unirain_net import GatedFeedForward
+
+
+def tiny_net(**kwargs) -> UniRainNet:
+    cfg = dict(dim=8, num_blocks=(1, 1, 1, 1), num_refinement_blocks=1,
+               num_heads=(1, 1, 2, 2), encoder_moe_blocks=(1, 1, 1),
+               decoder_moe_blocks=(1, 1, 1))
+    cfg.update(kwargs)
+    return UniRainNet(**cfg)
+
+
+@pytest.mark.parametrize('size', [(16, 16), (17, 23), (9, 40), (5, 6)])
+def test_output_shape_for_any_size(size):
+    net = tiny_net().eval()
+    x = torch.rand(2, 3, *size)
+    with torch.no_grad():
+        out, routes = net.forward_with_routes(x)
+    assert out.shape == x.shape
+    assert len(routes) == net.num_moe_layers == 6
+    assert [r.hard for r in routes] == [False] * 3 + [True] * 3
+
+
+def test_paper_configuration_size():
+    from mmengine.analysis import FlopAnalyzer
+    net = UniRainNet().eval()
+    params = sum(p.numel() for p in net.parameters())
+    assert abs(params / 24.4e6 - 1) < 0.05, params
+    analyzer = FlopAnalyzer(net, (torch.rand(1, 3, 256, 256), ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    macs = analyzer.total()
+    assert 120e9 <= macs <= 140e9, macs
+    # Experts that an image does not select are not counted: the same
+    # network with all 3 experts active costs more.
+    dense = UniRainNet(top_k=3).eval()
+    dense_analyzer = FlopAnalyzer(dense, (torch.rand(1, 3, 256, 256), ))
+    dense_analyzer.unsupported_ops_warnings(False)
+    dense_analyzer.uncalled_modules_warnings(False)
+    assert dense_analyzer.total() > macs + 5e9
+
+
+def _count_expert_calls(net):
+    calls = []
+    for layer_idx, module in enumerate(
+            m for m in net.modules() if isinstance(m, HardMoE)):
+        for e, expert in enumerate(module.experts):
+            expert.register_forward_hook(
+                lambda mod, inp, out, key=(layer_idx, e): calls.append(
+                    (key, inp[0].shape[0])))
+    return calls
+
+
+@pytest.mark.parametrize('top_k', [1, 2])
+def test_hard_moe_runs_only_selected_experts(top_k):
+    net = tiny_net(top_k=top_k).eval()
+    calls = _count_expert_calls(net)
+    with torch.no_grad():
+        _, routes = net.forward_with_routes(torch.rand(5, 3, 16, 16))
+    hard = [r for r in routes if r.hard]
+    # each image ran exactly top_k experts per hard layer ...
+    for r in hard:
+        assert (r.selected.sum(dim=1) == top_k).all()
+    # ... and each expert was called once, on exactly the images that chose
+    # it; experts nobody chose were never called.
+    expected = {(i, e): int(r.selected[:, e].sum())
+                for i, r in enumerate(hard) for e in range(3)}
+    seen = {}
+    for key, batch in calls:
+        assert key not in seen, 'an expert ran twice in one forward'
+        seen[key] = batch
+    assert seen == {k: v for k, v in expected.items() if v > 0}
+    assert sum(seen.values()) == len(hard) * 5 * top_k
+
+
+def test_hard_moe_output_matches_per_image_computation():
+    torch.manual_seed(0)
+    layer = HardMoE(8, 3, lambda: GatedFeedForward(8, 8, False), 0.0,
+                    top_k=1).eval()
+    x = torch.rand(6, 8, 5, 5)
+    out, info = layer(x)
+    for b in range(6):
+        e = int(info.probs[b].argmax())
+        expected = info.probs[b, e] * layer.experts[e](x[b:b + 1])
+        torch.testing.assert_close(out[b:b + 1], expected)
+
+
+def test_hard_moe_renormalize():
+    layer = HardMoE(8, 3, lambda: GatedFeedForward(8, 8, False), 0.0,
+                    top_k=2, renormalize=True).eval()
+    _, info = layer(torch.rand(4, 8, 5, 5))
+    torch.testing.assert_close(info.gates.sum(1), torch.ones(4))
+    assert (info.selected.sum(1) == 2).all()
+
+
+def test_soft_moe_mixes_all_experts_with_router_weights():
+    torch.manual_seed(0)
+    layer = SoftMoE(8, 3, lambda: GatedFeedForward(8, 8, False), 0.0).eval()
+    x = torch.rand(4, 8, 5, 5)
+    out, info = layer(x)
+    assert info.selected.all()
+    torch.testing.assert_close(info.probs.sum(1), torch.ones(4))
+    expected = sum(info.probs[:, e].view(-1, 1, 1, 1) * layer.experts[e](x)
+                   for e in range(3))
+    torch.testing.assert_close(out, expected)
+    # a route that picks one expert reproduces that expert alone
+    onehot = torch.tensor([[0., 1., 0.]])
+    out1, _ = layer(x, onehot)
+    torch.testing.assert_close(out1, layer.experts[1](x))
+
+
+def test_router_noise_only_in_training():
+    net = tiny_net(router_noise_std=5.0)
+    x = torch.rand(2, 3, 16, 16)
+    net.eval()
+    a = net.compute_routes(x)
+    b = net.compute_routes(x)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+    net.train()
+    with torch.no_grad():
+        c = [r.probs for r in net.forward_with_routes(x)[1]]
+    assert not all(torch.allclose(p, q) for p, q in zip(a, c))
+
+
+def test_tiles_share_the_route_of_the_whole_image():
+    torch.manual_seed(3)
+    net = tiny_net().eval()
+    image = torch.rand(1, 3, 32, 32)
+    tiles = torch.cat([
+        image[..., i:i + 16, j:j + 16] for i in (0, 16) for j in (0, 16)
+    ])
+    route = net.compute_routes(torch.nn.functional.interpolate(
+        image, size=(16, 16), mode='area'))
+    assert all(r.shape == (1, 3) for r in route)
+    with torch.no_grad():
+        out, infos = net.forward_with_routes(tiles, route)
+        own_out = net(tiles)
+    for given, info in zip(route, infos):
+        assert (info.probs == given).all()  # every tile uses the given route
+        if info.hard:
+            assert (info.selected == info.selected[:1]).all()
+    # the fixed route changes the result compared with per-tile routing
+    assert not torch.allclose(out, own_out)
+    with pytest.raises(ValueError, match='routes'):
+        net(tiles, route[:-1])
+    with pytest.raises(ValueError, match='batch'):
+        net(tiles, [r.expand(2, -1) for r in route])
+
+
+def test_load_balance_loss_values():
+    balanced = RouteInfo(
+        probs=torch.full((6, 3), 1 / 3),
+        gates=torch.eye(3).repeat(2, 1) / 3,
+        hard=True)
+    collapsed_probs = torch.tensor([[1., 0., 0.]]).repeat(6, 1)
+    collapsed = RouteInfo(
+        probs=collapsed_probs, gates=collapsed_probs, hard=True)
+    assert load_balance_loss([balanced]).item() == pytest.approx(1.0)
+    assert load_balance_loss([collapsed]).item() == pytest.approx(3.0)
+    assert load_balance_loss([balanced, collapsed]).item() == \
+        pytest.approx(2.0)
+
+
+def test_invalid_arguments_name_the_problem():
+    with pytest.raises(ValueError, match='top_k'):
+        tiny_net(top_k=4)
+    with pytest.raises(ValueError, match='decoder_moe_blocks'):
+        tiny_net(decoder_moe_blocks=(2, 1, 1))
+    with pytest.raises(ValueError, match='num_heads'):
+        UniRainNet(num_heads=(1, 2))
