@@ -11,4 +11,4 @@ WORK_DIR=${WORK_DIR:-work_dirs/unirain_demo_cpu}
 
 "$PY" tools/misc/make_demo_data.py --root data/demo
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
-"$PY" tools/test.py "$CONFIG" "$WORK_DIR/iter_800.pth" --work-dir "$WORK_DIR"
+"$PY" tools/test.py "$CONFIG" "$WORK_DIR/iter_1000.pth" --work-dir "$WORK_DIR"

@@ -2,6 +2,7 @@
 import os
 
 import pytest
+from mmengine.registry import init_default_scope
 
 from unirain_mm.datasets import RainTypeDataset
 
@@ -25,6 +26,7 @@ def test_subset_keeps_global_type_ids(pair_tree):
 
 
 def test_pipeline_packs_gt_label(pair_tree):
+    init_default_scope('mmagic')
     ds = RainTypeDataset(
         pair_tree,
         split='test',

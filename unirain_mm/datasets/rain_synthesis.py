@@ -374,7 +374,7 @@ def render_raindrops(
             ``(0.02, 0.085) * min(H, W)`` (at least 2 px). Small drops are
             more frequent than large ones.
         coverage: Target summed drop area as a fraction of the image when
-            ``num_drops`` is None; drawn from ``[0.1, 0.3]`` when None.
+            ``num_drops`` is None; drawn from ``[0.08, 0.22]`` when None.
         blur_sigma: Defocus blur of the background seen through the drops,
             in pixels; drawn from ``[0.008, 0.025] * min(H, W)`` when None.
         light_map: Optional float HxW illumination in ``[0, 1]`` (night
@@ -394,7 +394,7 @@ def render_raindrops(
     r_min = max(float(radius_range[0]), 2.0)
     r_max = max(float(radius_range[1]), r_min)
     if coverage is None:
-        coverage = float(rng.uniform(0.1, 0.3))
+        coverage = float(rng.uniform(0.08, 0.22))
     if blur_sigma is None:
         blur_sigma = float(rng.uniform(0.008, 0.025)) * short
     blur_sigma = max(float(blur_sigma), 0.8)
@@ -428,6 +428,8 @@ def render_raindrops(
         caustic = rng.uniform(0.04, 0.14)
         spec = rng.uniform(0.45, 0.9)
         milk = rng.uniform(0.05, 0.2)
+        # Out-of-focus drops let part of the scene behind them through.
+        opacity = rng.uniform(0.55, 0.9)
 
         ext = 1.45 * max(rx, ry) + 2.0
         x0, x1 = max(int(cx - ext), 0), min(int(math.ceil(cx + ext)) + 1, w)
@@ -445,6 +447,7 @@ def render_raindrops(
         alpha = 1.0 - _smoothstep(1.0 - edge, 1.0, d)
         if not np.any(alpha > 0):
             continue
+        alpha *= opacity
 
         warp = 0.55 + 0.45 * np.minimum(d, 1.0)**2
         map_x = (cx + shift_x + mag * dx * warp).astype(np.float32)
