@@ -152,17 +152,19 @@ class Upsample(nn.Sequential):
 class UniRainNet(nn.Module):
     """UniRain deraining network: Soft-MoE encoder, Hard-MoE decoder.
 
-    Paper configuration (the defaults): 24.4M parameters in total, 131.2 G
-    multiply-accumulates at 256x256 on the active path by mmengine's
-    ``FlopAnalyzer`` (which counts the attention matrix products; excluding
-    them, the count used by the paper's table, it is 121.1 G; the paper reports
-    126.5 G). The choice that reaches these figures: Restormer's widths and
-    depths (``dim`` 48, blocks 4/6/6/8, 4 refinement blocks), Soft-MoE in the
-    last 2 blocks of every encoder level, Hard-MoE in the last 2 blocks of
-    decoder levels 2 and 1 (the full-resolution level dominates the cost, so
-    sparse experts there save the most), 3 experts per layer, feed-forward
-    expansion 2.0 in the dense blocks, 1.0 per Soft-MoE expert and 1.5 per
-    Hard-MoE expert. ``tools/analysis/get_flops.py`` reproduces the counts.
+    Paper configuration (the defaults): 24.14M parameters in total (paper:
+    24.4M) and, at 256x256 on the active path, 136.5 G multiply-accumulates by
+    mmengine's ``FlopAnalyzer``, which counts the attention matrix products,
+    or 122.6 G without them, the convention of the paper's 126.5 G. (The
+    same counter reads Restormer as 154.9 G / 141.0 G.) Placement chosen to
+    get there: Restormer's widths and depths (``dim`` 48, blocks 4/6/6/8,
+    4 refinement blocks, heads 1/2/4/8); dense feed-forward expansion 2.0;
+    the last 2 blocks of every encoder level use a Soft-MoE of 3 experts of
+    expansion 1.0 each (all run, so together they cost 1.5x a dense FFN);
+    the last 2 blocks of every decoder level use a Hard-MoE of 3 experts of
+    expansion 2.0 each (top-1 runs one, so it costs a dense FFN while holding
+    3x its parameters). ``tools/analysis/get_flops.py`` reproduces the
+    counts.
 
     Args:
         in_channels (int): Input channels.
