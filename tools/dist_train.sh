@@ -2,7 +2,7 @@
 # Multi-GPU / multi-node training with torchrun.
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR (and PORT) on every node.
-# Without CUDA the processes use gloo on the CPU.
+# Without CUDA the processes use gloo on the CPU. PYTHON picks the interpreter.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2
@@ -13,7 +13,7 @@ MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
