@@ -1,3 +1,9 @@
-from .hooks import AverageMetricsHook
+from .hooks import (REWEIGHT_STRATEGIES, AverageMetricsHook, CoBa, DWA, FAMO,
+                    ReweightingHook, ReweightStrategy, Uniform,
+                    build_strategy, plot_history, register_strategy)
 
-__all__ = ['AverageMetricsHook']
+__all__ = [
+    'AverageMetricsHook', 'ReweightingHook', 'ReweightStrategy', 'Uniform',
+    'CoBa', 'DWA', 'FAMO', 'REWEIGHT_STRATEGIES', 'build_strategy',
+    'register_strategy', 'plot_history'
+]
