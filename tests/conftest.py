@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny four-type dataset and a tiny CPU training config."""
 import os
 import os.path as osp
+import socket
 from typing import Optional
 
 import numpy as np
@@ -19,14 +20,15 @@ DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'unirain',
 
 def write_pair_tree(root: str, num_train: int = 4, num_test: int = 2,
                     size: int = 32, seed: int = 0) -> str:
-    """Write ``<root>/<split>/<type>/{input,target}`` with simple rain.
+    """Write ``<root>/{train,val,test}/<type>/{input,target}`` with rain.
 
     Targets are smooth random images; inputs add bright diagonal streaks
     whose brightness depends on the type, so a model can learn the task.
     """
     import cv2
     rng = np.random.default_rng(seed)
-    for split, num in (('train', num_train), ('test', num_test)):
+    for split, num in (('train', num_train), ('val', num_test),
+                       ('test', num_test)):
         for type_id, rain_type in enumerate(RAIN_TYPES):
             for sub in ('input', 'target'):
                 os.makedirs(osp.join(root, split, rain_type, sub),
@@ -47,6 +49,13 @@ def write_pair_tree(root: str, num_train: int = 4, num_test: int = 2,
                 cv2.imwrite(osp.join(root, split, rain_type, 'target', name),
                             np.clip(clean, 0, 255).astype(np.uint8))
     return root
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope='session')

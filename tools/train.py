@@ -6,24 +6,20 @@ Examples:
     bash tools/dist_train.sh configs/unirain/unirain_all.py 4
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from unirain_mm.compat import init_cpu_distributed  # noqa: E402
+from unirain_mm.tool_utils import add_common_args, load_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a UniRain-MM model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument(
-        '--work-dir', help='where logs and checkpoints go (default: '
-        'work_dirs/<config name>)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -37,33 +33,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-validate',
         action='store_true',
         help='skip validation during training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=1000')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_args(parser)
+    return parser.parse_args(argv)
 
 
 def build_config(args: argparse.Namespace) -> Config:
     """Merge the command line into the config."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -78,8 +54,6 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.load_from = args.resume
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    if args.launcher == 'pytorch':
-        init_cpu_distributed(cfg)
     return cfg
 
 

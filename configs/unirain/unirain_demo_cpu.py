@@ -15,36 +15,38 @@ model = dict(
         num_refinement_blocks=1,
         num_heads=(1, 1, 2, 2),
         encoder_moe_blocks=(1, 1, 1),
-        decoder_moe_blocks=(1, 1, 1)))
+        decoder_moe_blocks=(1, 1, 1),
+        # Weaker router noise lets the few iterations specialise the experts
+        # (1000 iterations: +1.8 dB on DRS over std 1.0, see benchmarks.md).
+        router_noise_std=0.1))
 
-train_pipeline = _base_.load_pair + [
-    dict(type='SetValues', dictionary=dict(scale=1)),
-    dict(type='PairedRandomCrop', gt_patch_size=96),
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
-         direction='horizontal'),
-    dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
-         direction='vertical'),
-    dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
-    dict(type='PackInputs'),
+train_pipeline = [
+    dict(step, gt_patch_size=96) if step['type'] == 'PairedRandomCrop' else step
+    for step in _base_.train_pipeline
 ]
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
+per_type_loader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='RainTypeDataset',
+        data_root=data_root,
+        test_mode=True,
+        pipeline=_base_.test_pipeline))
 val_dataloader = [
-    dict(
-        num_workers=0,
-        persistent_workers=False,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(
-            type='RainTypeDataset',
-            data_root=data_root,
-            split='test',
-            rain_types=[t],
-            test_mode=True,
-            pipeline=_base_.test_pipeline)) for t in rain_types
+    dict(per_type_loader, dataset=dict(
+        per_type_loader['dataset'], split='val', rain_types=[t]))
+    for t in rain_types
 ]
-test_dataloader = val_dataloader
+test_dataloader = [
+    dict(per_type_loader, dataset=dict(
+        per_type_loader['dataset'], split='test', rain_types=[t]))
+    for t in rain_types
+]
 # The test also scores the rainy input, to show what the model gained.
 test_evaluator = [[
     dict(type='PSNR', convert_to='Y', prefix=t),

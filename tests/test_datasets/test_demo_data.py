@@ -11,7 +11,7 @@ import pytest
 from unirain_mm.datasets import demo_data
 from unirain_mm.datasets.rain_synthesis import RAIN_TYPES
 
-SMALL = dict(num_train=2, num_test=1, size=64, progress=False)
+SMALL = dict(num_train=2, num_test=1, num_val=1, size=64, progress=False)
 
 
 def _files(root):
@@ -74,7 +74,8 @@ def test_layout_and_summary(small_root):
                 assert not np.array_equal(rainy, clean)
             assert summary['counts'][split][code] == count
             assert 12.0 < summary['psnr'][split][code] < 40.0
-    assert sorted(os.listdir(root)) == ['demo_meta.json', 'test', 'train']
+    assert sorted(os.listdir(root)) == ['demo_meta.json', 'test', 'train',
+                                       'val']
     assert summary['root'] == osp.abspath(root)
     assert summary['params']['seed'] == 0
 
@@ -195,10 +196,10 @@ def test_train_and_test_crops_come_from_disjoint_photos(tmp_path,
     monkeypatch.setattr(demo_data, 'clean_photos',
                         lambda: {k: v.copy() for k, v in fake.items()})
     root = str(tmp_path / 'data')
-    demo_data.generate_demo_data(root, num_train=12, num_test=6, size=32,
-                                 progress=False)
+    demo_data.generate_demo_data(root, num_train=12, num_test=6, num_val=6,
+                                 size=32, progress=False)
     by_colour = {c: n for n, c in colours.items()}
-    used = {'train': set(), 'test': set()}
+    used = {'train': set(), 'test': set(), 'val': set()}
     for split in used:
         for code in ('DRS', 'DRD'):
             folder = osp.join(root, split, code, 'target')
@@ -206,8 +207,12 @@ def test_train_and_test_crops_come_from_disjoint_photos(tmp_path,
                 rgb = cv2.imread(osp.join(folder, name))[..., ::-1]
                 used[split].add(by_colour[tuple(int(v) for v in rgb[0, 0])])
     assert used['test'] <= set(demo_data.TEST_PHOTOS)
-    assert not used['train'] & set(demo_data.TEST_PHOTOS)
+    assert not (used['train'] | used['val']) & set(demo_data.TEST_PHOTOS)
     assert len(used['train']) >= 4  # crops are spread over the photos
+    # val: other crops (other files) of the train photos
+    for code in ('DRS', 'DRD'):
+        assert not set(os.listdir(osp.join(root, 'val', code, 'input'))) & \
+            set(os.listdir(osp.join(root, 'train', code, 'input')))
 
 
 def test_invalid_arguments(tmp_path):

@@ -44,8 +44,8 @@ def test_pipeline_packs_gt_label(pair_tree):
 def test_errors_name_the_problem(pair_tree, tmp_path):
     with pytest.raises(ValueError, match='XYZ'):
         RainTypeDataset(pair_tree, rain_types=['XYZ'])
-    with pytest.raises(FileNotFoundError, match='val.*DRS.*input'):
-        RainTypeDataset(pair_tree, split='val')
+    with pytest.raises(FileNotFoundError, match='valid.*DRS.*input'):
+        RainTypeDataset(pair_tree, split='valid')
     root = tmp_path / 'broken'
     for sub in ('input', 'target'):
         (root / 'train' / 'DRS' / sub).mkdir(parents=True)

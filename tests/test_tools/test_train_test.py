@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from conftest import REPO_ROOT, tiny_config
+from conftest import REPO_ROOT, free_port, tiny_config
 
 
 def _train(cfg):
@@ -97,7 +97,7 @@ def test_two_process_gloo_training(pair_tree, tmp_path):
     cfg.train_dataloader.batch_size = 2
     cfg_path = str(tmp_path / 'cfg.py')
     cfg.dump(cfg_path)
-    env = dict(os.environ, PORT='29617', OMP_NUM_THREADS='1',
+    env = dict(os.environ, PORT=str(free_port()), OMP_NUM_THREADS='1',
                PYTHON=sys.executable)
     proc = subprocess.run(
         ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), cfg_path, '2'],

@@ -10,9 +10,9 @@ each strategy; each run keeps its logs, checkpoints and reweighting plot in
 ``<work-dir>/<strategy>/``. Strategies whose results are already in the JSON
 are not trained again (delete it to start over).
 
-Caveat: the demo data has no separate validation split, so the weights are
-steered by the validation L1 of the test split that is scored (four numbers
-per round).
+The weights are steered by the per-type L1 of the demo's val split (other
+crops of the training photos); the scores come from the test split, whose
+photos training and validation never see.
 
 Examples:
     python tools/misc/make_demo_data.py --root data/demo
@@ -32,29 +32,16 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from unirain_mm.engine.hooks.reweighting_hook import \
-    save_json_atomic  # noqa: E402
+from unirain_mm.engine import CollectMetricsHook  # noqa: E402
 from unirain_mm.evaluation import save_results  # noqa: E402
+from unirain_mm.fileio import atomic_write_text, save_json_atomic  # noqa: E402
 from unirain_mm.rain_types import RAIN_TYPES  # noqa: E402
 
 STRATEGIES = ('uniform', 'coba_official', 'coba_paper', 'dwa', 'famo')
 CONFIG_TMPL = osp.join(REPO_ROOT, 'configs', 'unirain', 'ablations',
                        'unirain_demo_{}.py')
-
-
-class _CollectMetricsHook(Hook):
-    """Keeps the test metrics (mmagic's test loop does not return them)."""
-
-    priority = 'LOWEST'  # after AverageMetricsHook added the averages
-
-    def __init__(self) -> None:
-        self.metrics: Dict[str, float] = {}
-
-    def after_test_epoch(self, runner, metrics=None) -> None:
-        self.metrics = {k: float(v) for k, v in (metrics or {}).items()}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -140,15 +127,14 @@ def main(argv=None) -> Dict[str, Dict[str, float]]:
         cfg = build_config(name, args)
         runner = Runner.from_cfg(cfg)
         runner.train()
-        collector = _CollectMetricsHook()
+        collector = CollectMetricsHook()
         runner.register_hook(collector)
         runner.test()
         results[name] = collector.metrics
         save_results(collector.metrics, osp.join(cfg.work_dir, 'results'))
         save_json_atomic(dict(budget=budget, results=results), json_path)
     table = format_table({s: results[s] for s in args.strategies})
-    with open(osp.join(args.work_dir, 'ablation.md'), 'w') as f:
-        f.write(table)
+    atomic_write_text(osp.join(args.work_dir, 'ablation.md'), table)
     print(table)
     return results
 

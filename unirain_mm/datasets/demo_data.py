@@ -7,7 +7,9 @@ that train and test crops never share a photo:
 * test: ``chelsea`` and ``coffee`` (:data:`TEST_PHOTOS`);
 * train: ``astronaut``, ``rocket``, ``motorcycle_left``,
   ``motorcycle_right``, ``hubble_deep_field``, ``ihc`` and ``retina``
-  (the two motorcycle views are a stereo pair, so both stay in train).
+  (the two motorcycle views are a stereo pair, so both stay in train);
+* val: other random crops of the train photos, for model selection and
+  loss reweighting, so that the test split steers nothing.
 
 Every sample is synthesised with :func:`unirain_mm.datasets.rain_synthesis
 .synthesize` from its own child generator, seeded by ``(seed, split, type,
@@ -18,7 +20,7 @@ byte-identical files whatever the generation order. Layout::
     <root>/<split>/<type>/input/<name>.png     rainy image
     <root>/<split>/<type>/target/<name>.png    clean (day) or night target
 
-with ``split`` in ``(train, test)``, ``type`` in ``RAIN_TYPES`` and names
+with ``split`` in ``(train, test, val)``, ``type`` in ``RAIN_TYPES`` and names
 like ``drs_train_0000.png``. Use ``python tools/misc/make_demo_data.py``.
 """
 from __future__ import annotations
@@ -46,10 +48,10 @@ __all__ = [
 ]
 
 #: Version of the generation recipe; bump it when outputs change.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 #: Photos held out for the test split.
 TEST_PHOTOS = ('chelsea', 'coffee')
-SPLITS = ('train', 'test')
+SPLITS = ('train', 'test', 'val')  # val last: keeps the older streams
 META_FILE = 'demo_meta.json'
 
 # name -> (skimage.data function, file in skimage/data); the stereo pair is
@@ -116,12 +118,11 @@ def split_photos() -> Dict[str, List[str]]:
     """Names of the photos used by each split (disjoint).
 
     Returns:
-        ``{'train': [...], 'test': [...]}``.
+        ``{'train': [...], 'test': [...], 'val': [...]}``; val uses the
+        train photos.
     """
-    return {
-        'train': [n for n in _PHOTO_SOURCES if n not in TEST_PHOTOS],
-        'test': list(TEST_PHOTOS),
-    }
+    train = [n for n in _PHOTO_SOURCES if n not in TEST_PHOTOS]
+    return {'train': train, 'test': list(TEST_PHOTOS), 'val': list(train)}
 
 
 def sample_name(split: str, rain_type: str, index: int) -> str:
@@ -166,20 +167,25 @@ def _write_png(path: str, img: np.ndarray) -> None:
         raise OSError(f'failed to write {path}')
 
 
-def _params(seed: int, num_train: int, num_test: int,
+def _params(seed: int, num_train: int, num_test: int, num_val: int,
             size: int) -> Dict[str, object]:
     return {
         'generator_version': GENERATOR_VERSION,
         'seed': int(seed),
         'num_train': int(num_train),
         'num_test': int(num_test),
+        'num_val': int(num_val),
         'size': int(size),
         'test_photos': list(TEST_PHOTOS),
     }
 
 
+def _counts(params: Dict[str, object]) -> Dict[str, int]:
+    return {split: params[f'num_{split}'] for split in SPLITS}
+
+
 def _is_complete(root: str, params: Dict[str, object]) -> bool:
-    counts = {'train': params['num_train'], 'test': params['num_test']}
+    counts = _counts(params)
     for split in SPLITS:
         for code in RAIN_TYPES:
             for sub in ('input', 'target'):
@@ -207,7 +213,7 @@ def _generate_into(folder: str, params: Dict[str, object],
                    progress: bool) -> dict:
     photos = clean_photos()
     by_split = split_photos()
-    counts = {'train': params['num_train'], 'test': params['num_test']}
+    counts = _counts(params)
     size = params['size']
     total = sum(counts.values()) * len(RAIN_TYPES)
     psnrs: Dict[str, Dict[str, List[float]]] = {
@@ -254,6 +260,7 @@ def generate_demo_data(root: str,
                        seed: int = 0,
                        num_train: int = 32,
                        num_test: int = 8,
+                       num_val: int = 8,
                        size: int = 128,
                        overwrite: bool = False,
                        progress: bool = True) -> dict:
@@ -268,6 +275,7 @@ def generate_demo_data(root: str,
         seed: Base seed; the same seed gives byte-identical files.
         num_train: Samples per rain type in the train split.
         num_test: Samples per rain type in the test split.
+        num_val: Samples per rain type in the val split.
         size: Side of the square crops in pixels (>= 16).
         overwrite: Regenerate and replace whatever is at ``root``. When
             False, an existing complete dataset with the same parameters is
@@ -286,11 +294,12 @@ def generate_demo_data(root: str,
     """
     if size < 16:
         raise ValueError(f'size must be >= 16, got {size}')
-    if num_train < 0 or num_test < 0:
+    if min(num_train, num_test, num_val) < 0:
         raise ValueError(f'sample counts must be >= 0, got '
-                         f'num_train={num_train}, num_test={num_test}')
+                         f'num_train={num_train}, num_test={num_test}, '
+                         f'num_val={num_val}')
     root = osp.abspath(root)
-    params = _params(seed, num_train, num_test, size)
+    params = _params(seed, num_train, num_test, num_val, size)
 
     if osp.lexists(root) and not overwrite:
         if not osp.isdir(root):
@@ -368,6 +377,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         help='train samples per rain type')
     parser.add_argument('--num-test', type=int, default=8,
                         help='test samples per rain type')
+    parser.add_argument('--num-val', type=int, default=8,
+                        help='validation samples per rain type')
     parser.add_argument('--size', type=int, default=128,
                         help='crop side in pixels')
     parser.add_argument('--overwrite', action='store_true',
@@ -376,7 +387,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     start = time.perf_counter()
     summary = generate_demo_data(args.root, seed=args.seed,
                                  num_train=args.num_train,
-                                 num_test=args.num_test, size=args.size,
+                                 num_test=args.num_test,
+                                 num_val=args.num_val, size=args.size,
                                  overwrite=args.overwrite)
     print(format_summary(summary))
     print(f'done in {time.perf_counter() - start:.1f} s')

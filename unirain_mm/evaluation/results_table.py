@@ -1,9 +1,8 @@
 """Per-test-set result tables: metrics ``<set>/<metric>`` as rows/columns."""
 import json
-import os
-import os.path as osp
-import tempfile
 from typing import Dict, List, Tuple
+
+from unirain_mm.fileio import atomic_write_text
 
 # Columns in this order when present; any other metric follows.
 PREFERRED_ORDER = ('InputPSNR', 'PSNR', 'InputSSIM', 'SSIM')
@@ -54,19 +53,6 @@ def format_markdown(metrics: Dict[str, float]) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def _atomic_write(path: str, text: str) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def save_results(metrics: Dict[str, float], out_prefix: str) -> List[str]:
     """Write ``<out_prefix>.json`` and ``<out_prefix>.md`` atomically.
 
@@ -75,6 +61,6 @@ def save_results(metrics: Dict[str, float], out_prefix: str) -> List[str]:
     """
     paths = [out_prefix + '.json', out_prefix + '.md']
     values = {k: float(v) for k, v in metrics.items()}
-    _atomic_write(paths[0], json.dumps(values, indent=2) + '\n')
-    _atomic_write(paths[1], format_markdown(values))
+    atomic_write_text(paths[0], json.dumps(values, indent=2) + '\n')
+    atomic_write_text(paths[1], format_markdown(values))
     return paths

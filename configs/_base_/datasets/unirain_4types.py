@@ -1,7 +1,8 @@
 # The four rain types in the folder layout <data_root>/<split>/<type>/
-# {input,target}/ (see README, "Data"). Training mixes all types; validation
-# and testing evaluate each type separately (MultiValLoop / MultiTestLoop)
-# with Y-channel PSNR/SSIM, no border crop, prefixed by the type.
+# {input,target}/ with split in train, val, test (see README, "Data").
+# Training mixes all types; validation and testing evaluate each type
+# separately (MultiValLoop / MultiTestLoop) with Y-channel PSNR/SSIM, no
+# border crop, prefixed by the type.
 data_root = 'data/unirain'
 rain_types = ['DRS', 'DRD', 'NRS', 'NRD']
 crop_size = 128
@@ -37,23 +38,30 @@ train_dataloader = dict(
         rain_types=rain_types,
         pipeline=train_pipeline))
 
-val_dataloader = [
-    dict(
-        num_workers=2,
-        persistent_workers=False,
-        drop_last=False,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(
-            type='RainTypeDataset',
-            data_root=data_root,
-            split='test',
-            rain_types=[t],
-            test_mode=True,
-            pipeline=test_pipeline)) for t in rain_types
-]
+def _per_type_loaders(split):
+    return [
+        dict(
+            num_workers=2,
+            persistent_workers=False,
+            drop_last=False,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='RainTypeDataset',
+                data_root=data_root,
+                split=split,
+                rain_types=[t],
+                test_mode=True,
+                pipeline=test_pipeline)) for t in rain_types
+    ]
+
+
+# 'val' is a held-out part of the training data: it selects the best
+# checkpoint and steers the loss reweighting, so the test split steers
+# nothing.
+val_dataloader = _per_type_loaders('val')
 val_evaluator = [[
     dict(type='PSNR', convert_to='Y', prefix=t),
     dict(type='SSIM', convert_to='Y', prefix=t),
 ] for t in rain_types]
-test_dataloader = val_dataloader
+test_dataloader = _per_type_loaders('test')
 test_evaluator = val_evaluator

@@ -2,7 +2,6 @@
 reduction of per-type validation losses."""
 import json
 import os
-import socket
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
+from conftest import free_port
 from unirain_mm.engine.hooks.reweighting import (
     CoBa, DWA, FAMO, REWEIGHT_STRATEGIES, Uniform, apply_floor,
     build_strategy, lstsq_slope, reduce_type_losses, register_strategy)
@@ -185,12 +185,6 @@ def test_reduce_single_process():
     np.testing.assert_array_equal(counts, [2, 0, 1, 0])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _reduce_worker(rank, port, out_dir):
     torch.set_num_threads(1)
     torch_dist.init_process_group(
@@ -212,7 +206,7 @@ def _reduce_worker(rank, port, out_dir):
 
 
 def test_reduce_two_gloo_processes(tmp_path):
-    mp.start_processes(_reduce_worker, args=(_free_port(), str(tmp_path)),
+    mp.start_processes(_reduce_worker, args=(free_port(), str(tmp_path)),
                        nprocs=2, start_method='fork')
     rank0, rank1 = (np.load(tmp_path / f'rank{r}.npy') for r in (0, 1))
     assert np.array_equal(rank0, rank1, equal_nan=True)

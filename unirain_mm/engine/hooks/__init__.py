@@ -1,11 +1,13 @@
 from .average_metrics_hook import AverageMetricsHook
+from .collect_metrics_hook import CollectMetricsHook
 from .reweighting import (REWEIGHT_STRATEGIES, CoBa, DWA, FAMO,
                           ReweightStrategy, Uniform, build_strategy,
                           register_strategy)
 from .reweighting_hook import ReweightingHook, plot_history
 
 __all__ = [
-    'AverageMetricsHook', 'ReweightingHook', 'ReweightStrategy', 'Uniform',
+    'AverageMetricsHook', 'CollectMetricsHook', 'ReweightingHook',
+    'ReweightStrategy', 'Uniform',
     'CoBa', 'DWA', 'FAMO', 'REWEIGHT_STRATEGIES', 'build_strategy',
     'register_strategy', 'plot_history'
 ]

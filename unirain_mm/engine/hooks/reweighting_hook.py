@@ -1,9 +1,7 @@
 """Hook updating UniRain's per-type loss weights from validation losses."""
-import json
 import math
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -15,6 +13,7 @@ from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.amp import autocast
 from mmagic.registry import HOOKS
 
+from unirain_mm.fileio import save_json_atomic
 from .reweighting import (apply_floor, build_strategy, l1_per_image,
                           reduce_type_losses, to_builtin)
 
@@ -374,20 +373,6 @@ class ReweightingHook(Hook):
     def _save_history(self, runner) -> None:
         save_json_atomic(self.history_dict(),
                          osp.join(runner.work_dir, self.history_file))
-
-
-def save_json_atomic(obj: dict, path: str) -> None:
-    """Write JSON so that readers never see a partial file."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)),
-                               prefix='.tmp_', suffix='.json')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def plot_history(history: dict, out_file: str) -> str:
