@@ -168,6 +168,16 @@ def test_load_balance_loss_values():
         pytest.approx(2.0)
 
 
+def test_mixed_precision_forward_and_backward():
+    net = tiny_net(top_k=2)
+    x = torch.rand(3, 3, 16, 16)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = net(x)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    out.float().mean().backward()
+    assert net.embed.weight.grad is not None
+
+
 def test_invalid_arguments_name_the_problem():
     with pytest.raises(ValueError, match='top_k'):
         tiny_net(top_k=4)

@@ -195,9 +195,9 @@ class HardMoE(_MoEBase):
             if rows.numel() == 0:
                 continue
             y = gates[rows, e].view(-1, 1, 1, 1) * expert(x[rows])
-            if out is None:
-                out = x.new_zeros((x.size(0), ) + y.shape[1:])
-            out = out.index_add(0, rows, y)
+            if out is None:  # dtype of the experts' output (autocast)
+                out = y.new_zeros((x.size(0), ) + y.shape[1:])
+            out = out.index_add(0, rows, y.to(out.dtype))
         return out, RouteInfo(probs=probs, gates=gates, hard=True)
 
 
