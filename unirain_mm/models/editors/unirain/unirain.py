@@ -114,7 +114,9 @@ class UniRain(BaseEditModel):
         present = counts > 0
         type_means = sums[present] / counts[present]
         weights = self.type_weights[present]
-        losses = dict(loss=(weights * type_means).sum() / weights.sum())
+        # clamp: a batch may hold only types whose weight is 0
+        losses = dict(loss=(weights * type_means).sum() /
+                      weights.sum().clamp_min(1e-12))
         if self.balance_loss_weight > 0 and routes:
             losses['loss_balance'] = self.balance_loss_weight * \
                 load_balance_loss(routes)
