@@ -1,4 +1,5 @@
 """Datasets, transforms and data synthesis of UniRain-MM."""
 from .rain_type_dataset import RainTypeDataset
+from .transforms import SynthesizeRain
 
-__all__ = ['RainTypeDataset']
+__all__ = ['RainTypeDataset', 'SynthesizeRain']

@@ -1,0 +1,3 @@
+from .synthesize_rain import SynthesizeRain
+
+__all__ = ['SynthesizeRain']
