@@ -1,0 +1,257 @@
+"""Tiled inference, the config-driven inferencer and tools/infer.py."""
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from conftest import DEMO_CONFIG, REPO_ROOT
+from unirain_mm.apis import UniRainInferencer, tile_starts, tiled_forward
+from unirain_mm.apis.inferencer import global_routes
+from unirain_mm.models.editors.unirain.moe import HardMoE
+from unirain_mm.models.editors.unirain.unirain_net import UniRainNet
+
+
+def _tiny_net(seed: int = 0) -> UniRainNet:
+    torch.manual_seed(seed)
+    return UniRainNet(dim=8, num_blocks=(1, 1, 1, 1), num_refinement_blocks=1,
+                      num_heads=(1, 1, 1, 1), encoder_moe_blocks=(1, 1, 1),
+                      decoder_moe_blocks=(1, 1, 1)).eval()
+
+
+@pytest.mark.parametrize('size,tile,overlap', [(67, 32, 8), (32, 32, 8),
+                                               (100, 40, 0), (33, 32, 31)])
+def test_tile_starts_cover_axis(size, tile, overlap):
+    starts = tile_starts(size, tile, overlap)
+    length = min(size, tile)
+    assert starts[0] == 0 and starts[-1] + length == size
+    covered = np.zeros(size, bool)
+    for s in starts:
+        covered[s:s + length] = True
+    assert covered.all()
+    steps = np.diff(starts)
+    assert (steps > 0).all() and (steps <= tile - overlap).all()
+
+
+def test_identity_generator_is_returned_exactly():
+    """Blending weights are normalised everywhere, for odd sizes."""
+    img = torch.rand(1, 3, 67, 131)
+    for tile_batch in (1, 3, 4):
+        out = tiled_forward(nn.Identity(), img, tile=32, overlap=8,
+                            tile_batch=tile_batch)
+        assert out.shape == img.shape
+        assert (out - img).abs().max() <= 1e-6
+
+
+def test_conv_tiled_equals_untiled():
+    """A translation-equivariant net gives the untiled result: the pixels
+    next to a tile cut (wrong context) carry (almost) no weight."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 3, 3, padding=1)
+    img = torch.rand(1, 3, 70, 101)
+    with torch.no_grad():
+        ref = conv(img)
+    out = tiled_forward(conv, img, tile=32, overlap=8, tile_batch=2)
+    assert out.shape == ref.shape
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
+    # sanity: the same net on the whole image through the small-image path
+    torch.testing.assert_close(
+        tiled_forward(conv, img, tile=128), ref, atol=1e-6, rtol=0)
+
+
+def test_tiled_output_channels_follow_generator():
+    conv = nn.Conv2d(3, 5, 1)
+    out = tiled_forward(conv, torch.rand(1, 3, 50, 45), tile=16, overlap=4)
+    assert out.shape == (1, 5, 50, 45)
+
+
+def test_bad_arguments_raise():
+    img = torch.rand(1, 3, 40, 40)
+    with pytest.raises(ValueError, match='overlap'):
+        tiled_forward(nn.Identity(), img, tile=16, overlap=16)
+    with pytest.raises(ValueError, match='routes'):
+        tiled_forward(nn.Identity(), img, tile=16, routes='local')
+    with pytest.raises(ValueError, match=r'\(1, C, H, W\)'):
+        tiled_forward(nn.Identity(), torch.rand(2, 3, 40, 40), tile=16)
+
+
+def _record_hard_moe(net: UniRainNet):
+    """Per HardMoE layer, the router probabilities of every call."""
+    records, handles = [], []
+    for module in net.modules():
+        if isinstance(module, HardMoE):
+            calls = []
+            records.append(calls)
+            handles.append(module.register_forward_hook(
+                lambda m, i, o, calls=calls: calls.append(o[1])))
+    return records, handles
+
+
+@pytest.mark.parametrize('route_size', [256, 24])
+def test_global_route_is_shared_by_all_tiles(route_size):
+    net = _tiny_net()
+    img = torch.rand(1, 3, 70, 90)
+    expected = global_routes(net, img, route_size)
+    records, handles = _record_hard_moe(net)
+    try:
+        out = tiled_forward(net, img, tile=32, overlap=8, routes='global',
+                            route_size=route_size, tile_batch=4)
+    finally:
+        for h in handles:
+            h.remove()
+    assert out.shape == img.shape
+    assert torch.isfinite(out).all()
+    assert len(records) == 3 and len(expected) == 6
+    hard_expected = expected[3:]  # encoder (Soft-MoE) layers come first
+    for calls, route in zip(records, hard_expected):
+        tile_calls = calls[1:]  # calls[0]: compute_routes on the whole image
+        assert sum(c.probs.size(0) for c in tile_calls) == 3 * 4  # 12 tiles
+        for info in tile_calls:
+            torch.testing.assert_close(
+                info.probs, route.expand_as(info.probs), atol=0, rtol=0)
+            assert (info.selected == info.selected[:1]).all()
+
+
+def test_per_tile_routes_differ_between_tiles():
+    """Control for the test above: the hook does see per-tile routing."""
+    net = _tiny_net()
+    img = torch.rand(1, 3, 70, 90)
+    records, handles = _record_hard_moe(net)
+    try:
+        tiled_forward(net, img, tile=32, overlap=8, routes='per_tile')
+    finally:
+        for h in handles:
+            h.remove()
+    probs = torch.cat([c.probs for c in records[0]])
+    assert probs.size(0) == 12
+    assert not torch.allclose(probs, probs[:1].expand_as(probs))
+
+
+@pytest.fixture(scope='module')
+def tiny_ckpt(tmp_path_factory):
+    """A dumped tiny config and a checkpoint of a randomly initialised model.
+
+    Returns (config path, checkpoint path, the saved state dict).
+    """
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmagic.registry import MODELS
+    root = tmp_path_factory.mktemp('ckpt')
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.model.generator.update(
+        dim=8, num_blocks=(1, 1, 1, 1), num_heads=(1, 1, 1, 1))
+    cfg_path = str(root / 'tiny.py')
+    cfg.dump(cfg_path)
+    init_default_scope('mmagic')
+    torch.manual_seed(123)
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():  # away from the default init, so loading shows
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    ckpt_path = str(root / 'tiny.pth')
+    torch.save({'state_dict': state}, ckpt_path)
+    return cfg_path, ckpt_path, state
+
+
+def test_inferencer_loads_checkpoint_and_restores(tiny_ckpt, tmp_path):
+    cfg_path, ckpt_path, state = tiny_ckpt
+    inf = UniRainInferencer(cfg_path, ckpt_path, tile=32, overlap=8)
+    assert not inf.model.training
+    for key, value in inf.model.state_dict().items():
+        torch.testing.assert_close(value, state[key], msg=key)
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    out = inf(rgb)
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    # matches the generator run by hand (H, W > tile: tiled path)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    ref = tiled_forward(inf.generator, x, tile=32, overlap=8)
+    ref = (ref.clamp(0, 1) * 255).round().byte()[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(out, ref)
+    # a path gives the same result as the array (RGB order kept)
+    path = str(tmp_path / 'in.png')
+    cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    np.testing.assert_array_equal(inf(path), out)
+    # bf16 autocast runs on CPU and stays close to fp32
+    inf16 = UniRainInferencer(cfg_path, ckpt_path, dtype='bf16', tile=32,
+                              overlap=8)
+    out16 = inf16(rgb)
+    assert out16.shape == rgb.shape
+    assert np.abs(out16.astype(int) - out.astype(int)).mean() < 8
+
+
+def test_inferencer_errors(tiny_ckpt, tmp_path):
+    cfg_path, ckpt_path, _ = tiny_ckpt
+    with pytest.raises(ValueError, match='CUDA.*bf16'):
+        UniRainInferencer(cfg_path, ckpt_path, dtype='fp16')
+    inf = UniRainInferencer(cfg_path, ckpt_path)
+    bad = tmp_path / 'broken.png'
+    bad.write_bytes(b'not an image')
+    with pytest.raises(ValueError, match='broken.png'):
+        inf(str(bad))
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        inf(str(tmp_path / 'missing.png'))
+    with pytest.raises(ValueError, match='uint8'):
+        inf(np.zeros((8, 8, 3), np.float32))
+
+
+def _infer_tool():
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+    try:
+        import infer
+    finally:
+        sys.path.pop(0)
+    return infer
+
+
+def test_cli_folder_glob_skip_and_missing(tiny_ckpt, tmp_path, capsys):
+    cfg_path, ckpt_path, _ = tiny_ckpt
+    infer = _infer_tool()
+    rng = np.random.default_rng(1)
+    folder = tmp_path / 'rainy'
+    folder.mkdir()
+    for name, (h, w) in (('a.png', (36, 40)), ('b.jpg', (30, 45))):
+        cv2.imwrite(str(folder / name),
+                    rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    (folder / 'notes.txt').write_text('not an image')
+    other = tmp_path / 'more'
+    other.mkdir()
+    cv2.imwrite(str(other / 'c.png'),
+                rng.integers(0, 256, (20, 24, 3), dtype=np.uint8))
+    out_dir = tmp_path / 'out'
+    common = ['--out-dir', str(out_dir), '--tile', '32', '--overlap', '8']
+    stats = infer.main([cfg_path, ckpt_path, str(folder),
+                        str(other / '*.png'), *common, '--side-by-side'])
+    assert stats['written'] == 3 and stats['skipped'] == 0
+    assert sorted(os.listdir(out_dir)) == [
+        'a.png', 'a_compare.png', 'b.png', 'b_compare.png', 'c.png',
+        'c_compare.png']
+    assert cv2.imread(str(out_dir / 'b.png')).shape == (30, 45, 3)
+    assert cv2.imread(str(out_dir / 'b_compare.png')).shape == (30, 90, 3)
+    assert 'peak RSS' in capsys.readouterr().out
+    # resumable: existing outputs are kept, a removed one is redone
+    sentinel = out_dir / 'a.png'
+    before = sentinel.read_bytes()
+    os.utime(sentinel, (0, 0))
+    os.remove(out_dir / 'c.png')
+    stats = infer.main(
+        [cfg_path, ckpt_path, str(folder), str(other / '*.png'), *common])
+    assert stats['written'] == 1 and stats['skipped'] == 2
+    assert sentinel.stat().st_mtime == 0 and sentinel.read_bytes() == before
+    assert (out_dir / 'c.png').is_file()
+    stats = infer.main(
+        [cfg_path, ckpt_path, str(folder / 'a.png'), *common, '--overwrite'])
+    assert stats['written'] == 1 and sentinel.stat().st_mtime > 0
+    assert not [n for n in os.listdir(out_dir) if n.startswith('.tmp_')]
+    # clear errors on inputs that name nothing
+    with pytest.raises(SystemExit, match='input not found: .*nothing.png'):
+        infer.main(
+            [cfg_path, ckpt_path, str(tmp_path / 'nothing.png'), *common])
+    with pytest.raises(SystemExit, match='no images in input'):
+        infer.main(
+            [cfg_path, ckpt_path, str(tmp_path / 'zz*.png'), *common])
