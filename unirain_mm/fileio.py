@@ -1,8 +1,12 @@
-"""Atomic file writes: readers never see a partial file."""
+"""Atomic file writes (readers never see a partial file) and safe reads."""
 import json
 import os
 import os.path as osp
 import tempfile
+from typing import Optional
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:
@@ -11,6 +15,7 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_')
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; act like open()
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
         os.replace(tmp, path)
@@ -24,6 +29,28 @@ def atomic_write_text(path: str, text: str) -> None:
     atomic_write_bytes(path, text.encode('utf-8'))
 
 
+def atomic_write_png(path: str, rgb) -> None:
+    """Encode an (H, W, 3) uint8 RGB array as PNG and write it atomically.
+
+    Raises:
+        RuntimeError: The array cannot be encoded as PNG.
+    """
+    import cv2
+    ok, buf = cv2.imencode('.png', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise RuntimeError(f'PNG encoding failed for {path}')
+    atomic_write_bytes(path, buf.tobytes())
+
+
 def save_json_atomic(obj, path: str, indent: int = 1) -> None:
     """Write ``obj`` as JSON to ``path`` atomically."""
     atomic_write_text(path, json.dumps(obj, indent=indent) + '\n')
+
+
+def read_bytes(path: str) -> Optional[bytes]:
+    """The content of ``path``, or None if the file does not exist."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read()
+    except FileNotFoundError:
+        return None

@@ -17,7 +17,9 @@ def test_pairs_and_labels(pair_tree):
     assert info['img_path'].endswith(os.path.join('NRS', 'input',
                                                   'nrs_train_001.png'))
     assert info['gt_path'] == info['img_path'].replace('input', 'target')
-    assert info['key'] == 'NRS/nrs_train_001'
+    source = os.path.basename(pair_tree)
+    assert info['source'] == source
+    assert info['key'] == f'{source}_NRS_nrs_train_001'
 
 
 def test_subset_keeps_global_type_ids(pair_tree):

@@ -1,5 +1,11 @@
-"""Datasets, transforms and data synthesis of UniRain-MM."""
+"""Datasets, transforms, samplers and data tooling of UniRain-MM."""
+from .lmdb_dataset import PairedLmdbDataset
+from .manifest_subset import ManifestSubset
 from .rain_type_dataset import RainTypeDataset
-from .transforms import SynthesizeRain
+from .samplers import TypeBalancedSampler
+from .transforms import LoadRainPair, SynthesizeRain
 
-__all__ = ['RainTypeDataset', 'SynthesizeRain']
+__all__ = [
+    'ManifestSubset', 'PairedLmdbDataset', 'RainTypeDataset',
+    'TypeBalancedSampler', 'LoadRainPair', 'SynthesizeRain'
+]

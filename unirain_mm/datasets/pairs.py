@@ -1,13 +1,16 @@
 """Paired-image records shared by the converters, the LMDB packer and the
 distillation pipeline, and the tab-separated list file that carries them."""
 import csv
+import os
 import os.path as osp
 import re
 from dataclasses import asdict, dataclass, fields
-from typing import Iterable, List
+from typing import Iterable, List, Optional, Sequence
 
 from unirain_mm.fileio import atomic_write_text
-from unirain_mm.rain_types import rain_type_code
+from unirain_mm.rain_types import RAIN_TYPES, rain_type_code
+
+IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 _KEY_RE = re.compile(r'^[A-Za-z0-9_-]+$')
 
@@ -120,4 +123,58 @@ def read_pair_list(path: str) -> List[PairRecord]:
                                  f'{seen[rec.key]})')
             seen[rec.key] = line_no
             records.append(rec)
+    return records
+
+
+def records_from_layout(data_root: str,
+                        split: str,
+                        rain_types: Sequence[str] = RAIN_TYPES,
+                        source: Optional[str] = None,
+                        input_dir: str = 'input',
+                        target_dir: str = 'target') -> List[PairRecord]:
+    """Pair every rainy image of ``<data_root>/<split>/<type>/<input_dir>``
+    with the clean image of the same name in ``.../<target_dir>``.
+
+    Keys are ``make_key(source, type, name)``; ``source`` defaults to the
+    name of ``data_root`` (``data/demo`` -> ``demo_DRS_drs_train_0000``).
+
+    Raises:
+        FileNotFoundError: naming the folder that is missing or empty, or the
+            rainy images without a clean image.
+    """
+    source = source or osp.basename(osp.normpath(data_root))
+    records = []
+    for rain_type in rain_types:
+        rain_type = rain_type_code(rain_type)
+        type_dir = osp.join(data_root, split, rain_type)
+        folders = [osp.join(type_dir, d) for d in (input_dir, target_dir)]
+        for folder in folders:
+            if not osp.isdir(folder):
+                raise FileNotFoundError(
+                    f'{folder} does not exist; expected the layout '
+                    '<root>/<split>/<type>/{input,target}/ (see data/README.md)')
+        targets = {
+            osp.splitext(f)[0]: f
+            for f in os.listdir(folders[1])
+            if f.lower().endswith(IMG_EXTENSIONS)
+        }
+        inputs = sorted(f for f in os.listdir(folders[0])
+                        if f.lower().endswith(IMG_EXTENSIONS))
+        if not inputs:
+            raise FileNotFoundError(f'no images in {folders[0]}')
+        missing = [f for f in inputs if osp.splitext(f)[0] not in targets]
+        if missing:
+            raise FileNotFoundError(
+                f'{len(missing)} rainy images in {folders[0]} have no clean '
+                f'image of the same name in {folders[1]}, e.g. {missing[:3]}')
+        for name in inputs:
+            stem = osp.splitext(name)[0]
+            records.append(
+                PairRecord(
+                    key=make_key(source, rain_type, stem),
+                    input_path=osp.join(folders[0], name),
+                    target_path=osp.join(folders[1], targets[stem]),
+                    rain_type=rain_type,
+                    source=source,
+                    split=split))
     return records

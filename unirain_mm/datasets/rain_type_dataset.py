@@ -1,15 +1,12 @@
 """Paired rainy/clean images in the ``<root>/<split>/<type>/{input,target}``
 layout, labelled with their rain type."""
-import os
-import os.path as osp
 from typing import List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 from mmagic.registry import DATASETS
 
+from unirain_mm.datasets.pairs import records_from_layout
 from unirain_mm.rain_types import RAIN_TYPES, rain_type_id
-
-IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 
 @DATASETS.register_module()
@@ -22,9 +19,11 @@ class RainTypeDataset(BaseDataset):
           <split>/<type>/input/<name>.png    rainy image
           <split>/<type>/target/<name>.png   clean image, same file name
 
-    Each sample carries ``img_path``, ``gt_path``, ``key`` (``<type>/<name>``
-    without extension), ``rain_type`` and ``gt_label`` (the type id in
-    :data:`RAIN_TYPES`, which the loss groups by).
+    Each sample carries ``img_path``, ``gt_path``, ``key``
+    (``<source>_<type>_<name>``, see
+    :func:`~unirain_mm.datasets.pairs.records_from_layout`), ``source``,
+    ``rain_type`` and ``gt_label`` (the type id in :data:`RAIN_TYPES`, which
+    the loss groups by).
 
     Args:
         data_root (str): Root folder.
@@ -32,6 +31,8 @@ class RainTypeDataset(BaseDataset):
         rain_types (Sequence[str]): Types to include. Defaults to all four.
         input_dir (str): Name of the rainy-image folder.
         target_dir (str): Name of the clean-image folder.
+        source (str, optional): Source name in keys and samples; defaults to
+            the name of ``data_root``.
         pipeline (Sequence[dict]): Data transforms.
         test_mode (bool): Passed to :class:`BaseDataset`.
         **kwargs: Other :class:`BaseDataset` arguments.
@@ -45,6 +46,7 @@ class RainTypeDataset(BaseDataset):
                  rain_types: Sequence[str] = RAIN_TYPES,
                  input_dir: str = 'input',
                  target_dir: str = 'target',
+                 source: Optional[str] = None,
                  pipeline: Optional[Sequence[dict]] = None,
                  test_mode: bool = False,
                  **kwargs) -> None:
@@ -54,6 +56,7 @@ class RainTypeDataset(BaseDataset):
             rain_type_id(t)  # fail fast on a typo
         self.input_dir = input_dir
         self.target_dir = target_dir
+        self.source = source
         super().__init__(
             data_root=data_root,
             pipeline=list(pipeline or []),
@@ -62,39 +65,15 @@ class RainTypeDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Pair every rainy image with the clean image of the same name."""
-        data_list = []
-        for rain_type in self.rain_types:
-            type_dir = osp.join(self.data_root, self.split, rain_type)
-            input_dir = osp.join(type_dir, self.input_dir)
-            target_dir = osp.join(type_dir, self.target_dir)
-            for folder in (input_dir, target_dir):
-                if not osp.isdir(folder):
-                    raise FileNotFoundError(
-                        f'{folder} does not exist; expected the layout '
-                        '<root>/<split>/<type>/{input,target}/ (see README, '
-                        '"Data")')
-            targets = {
-                osp.splitext(f)[0]: f
-                for f in os.listdir(target_dir)
-                if f.lower().endswith(IMG_EXTENSIONS)
-            }
-            inputs = sorted(f for f in os.listdir(input_dir)
-                            if f.lower().endswith(IMG_EXTENSIONS))
-            if not inputs:
-                raise FileNotFoundError(f'no images in {input_dir}')
-            missing = [f for f in inputs if osp.splitext(f)[0] not in targets]
-            if missing:
-                raise FileNotFoundError(
-                    f'{len(missing)} rainy images in {input_dir} have no '
-                    f'clean image of the same name in {target_dir}, e.g. '
-                    f'{missing[:3]}')
-            for name in inputs:
-                stem = osp.splitext(name)[0]
-                data_list.append(
-                    dict(
-                        key=f'{rain_type}/{stem}',
-                        img_path=osp.join(input_dir, name),
-                        gt_path=osp.join(target_dir, targets[stem]),
-                        rain_type=rain_type,
-                        gt_label=rain_type_id(rain_type)))
-        return data_list
+        return [
+            dict(
+                key=rec.key,
+                img_path=rec.input_path,
+                gt_path=rec.target_path,
+                rain_type=rec.rain_type,
+                gt_label=rain_type_id(rec.rain_type),
+                source=rec.source)
+            for rec in records_from_layout(
+                self.data_root, self.split, self.rain_types, self.source,
+                self.input_dir, self.target_dir)
+        ]

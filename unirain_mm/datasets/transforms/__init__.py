@@ -1,3 +1,4 @@
+from .loading import LoadRainPair
 from .synthesize_rain import SynthesizeRain
 
-__all__ = ['SynthesizeRain']
+__all__ = ['LoadRainPair', 'SynthesizeRain']
