@@ -1,0 +1,102 @@
+"""Convert a public deraining dataset into the four-type layout.
+
+Writes ``OUT/<split>/<type>/{input,target}/<key><ext>`` (symbolic links by
+default) and ``OUT/lists/<source>_<split>.tsv``. Running it again redoes only
+what is missing or wrong, so an interrupted run can simply be restarted.
+
+Examples::
+
+    python tools/dataset_converters/convert_rain_datasets.py --list-datasets
+    python tools/dataset_converters/convert_rain_datasets.py \\
+        --dataset rain13k --src downloads/Datasets --out data/unirain
+    python tools/dataset_converters/convert_rain_datasets.py \\
+        --dataset generic --src downloads/MyRain --rain-type NRS \\
+        --input-rule '{}_rain' --target-rule '{}_clean'
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import unirain_mm  # noqa: E402,F401  (applies the compatibility shims first)
+from unirain_mm.datasets.converters import (CONVERTERS, MODES,  # noqa: E402
+                                            convert, describe)
+
+#: Options only the generic converter takes: flag -> (keyword, help).
+GENERIC_OPTIONS = {
+    '--rain-type': ('rain_type', 'rain type of the pairs: DRS, DRD, NRS, NRD'),
+    '--split': ('split', 'split the pairs go to (default: train)'),
+    '--input-dir': ('input_dir', 'rainy folder under --src (default: input)'),
+    '--target-dir': ('target_dir',
+                     'clean folder under --src (default: target)'),
+    '--input-rule': ('input_rule',
+                     'naming rule of rainy images, e.g. "{}_rain" '
+                     '(default: "{}")'),
+    '--target-rule': ('target_rule',
+                      'naming rule of clean images, e.g. "{}_clean" '
+                      '(default: "{}")'),
+    '--mapping': ('mapping', 'file of "<rainy> <clean>" lines, paths '
+                  'relative to --src (replaces the rules)'),
+}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Convert a deraining dataset from its published layout '
+        'into <out>/<split>/<type>/{input,target}/ and list files')
+    parser.add_argument('--list-datasets', action='store_true',
+                        help='show the converters and the layout each reads')
+    parser.add_argument('--dataset', choices=sorted(CONVERTERS),
+                        help='converter to run')
+    parser.add_argument('--src', help='dataset root in its published layout')
+    parser.add_argument('--out', default='data/unirain',
+                        help='root of the four-type layout (default: '
+                        'data/unirain)')
+    parser.add_argument('--mode', choices=MODES, default='symlink',
+                        help='how images are placed (default: symlink)')
+    parser.add_argument('--source',
+                        help='source name in keys and list files (default: '
+                        'the dataset name)')
+    generic = parser.add_argument_group('generic converter')
+    for flag, (dest, text) in GENERIC_OPTIONS.items():
+        generic.add_argument(flag, dest=dest, help=text)
+    generic.add_argument('--recursive', action='store_true',
+                         help='pair images in sub-folders too')
+    args = parser.parse_args(argv)
+    if not args.list_datasets and (args.dataset is None or args.src is None):
+        parser.error('--dataset and --src are required (or --list-datasets)')
+    given = [flag for flag, (dest, _) in GENERIC_OPTIONS.items()
+             if getattr(args, dest) is not None] + (
+                 ['--recursive'] if args.recursive else [])
+    if given and args.dataset != 'generic':
+        parser.error(f'{", ".join(given)}: only for --dataset generic')
+    return args
+
+
+def list_datasets() -> None:
+    """Print every converter with the layout it expects, generic last."""
+    for name in sorted(CONVERTERS, key=lambda n: (n == 'generic', n)):
+        print(f'== {name}\n{describe(name)}\n')
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    if args.list_datasets:
+        list_datasets()
+        return
+    options = {}
+    if args.dataset == 'generic':
+        options = {dest: getattr(args, dest)
+                   for dest, _ in GENERIC_OPTIONS.values()
+                   if getattr(args, dest) is not None}
+        options['recursive'] = args.recursive
+    try:
+        convert(args.dataset, args.src, args.out, args.mode, args.source,
+                **options)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
+
+
+if __name__ == '__main__':
+    main()
