@@ -3,25 +3,35 @@ import json
 import os
 import os.path as osp
 import tempfile
-from typing import Optional
+from contextlib import contextmanager
+from typing import IO, Iterator, Optional
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+@contextmanager
+def atomic_open(path: str, mode: str = 'wb') -> Iterator[IO]:
+    """Open a temporary file beside ``path`` for writing; it replaces
+    ``path`` when the block ends without an exception, else it is removed.
+    For outputs too large to build in memory first."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_')
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; act like open()
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
+        with os.fdopen(fd, mode) as f:
+            yield f
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    with atomic_open(path, 'wb') as f:
+        f.write(data)
 
 
 def atomic_write_text(path: str, text: str) -> None:
