@@ -5,8 +5,15 @@ from mmagic.evaluation import PSNR, SSIM
 from mmagic.registry import METRICS
 
 
-class _OnInputMixin:
-    """Scores the destructed network input instead of the prediction."""
+class OnInputMixin:
+    """Scores the destructed network input instead of the prediction.
+
+    Put it before a sample-wise metric class (``class X(OnInputMixin, PSNR)``)
+    and give the result its own ``metric`` name.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(pred_key='input', **kwargs)
 
     def process(self, data_batch: Sequence[dict],
                 data_samples: Sequence[dict]) -> None:
@@ -17,18 +24,12 @@ class _OnInputMixin:
 
 
 @METRICS.register_module()
-class InputPSNR(_OnInputMixin, PSNR):
+class InputPSNR(OnInputMixin, PSNR):
     """PSNR between the rainy input and the target (same options as PSNR)."""
     metric = 'InputPSNR'
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(pred_key='input', **kwargs)
-
 
 @METRICS.register_module()
-class InputSSIM(_OnInputMixin, SSIM):
+class InputSSIM(OnInputMixin, SSIM):
     """SSIM between the rainy input and the target (same options as SSIM)."""
     metric = 'InputSSIM'
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(pred_key='input', **kwargs)

@@ -1,11 +1,27 @@
-"""Per-test-set result tables: metrics ``<set>/<metric>`` as rows/columns."""
+"""Per-test-set result tables: metrics ``<set>/<metric>`` as rows/columns,
+saved as JSON, CSV and Markdown."""
+import csv
+import io
 import json
 from typing import Dict, List, Tuple
 
 from unirain_mm.fileio import atomic_write_text
 
 # Columns in this order when present; any other metric follows.
-PREFERRED_ORDER = ('InputPSNR', 'PSNR', 'InputSSIM', 'SSIM')
+PREFERRED_ORDER = ('InputPSNR', 'PSNR', 'InputSSIM', 'SSIM', 'InputPSNR-Y',
+                   'PSNR-Y', 'InputSSIM-Y', 'SSIM-Y', 'InputPSNR-RGB',
+                   'PSNR-RGB', 'LPIPS')
+
+_INPUT_NOTE = 'Input*: the rainy input itself, the "do nothing" reference.'
+#: What the labelled metrics measure, printed under the tables that use them.
+METRIC_NOTES = {
+    'PSNR-Y': 'PSNR-Y, SSIM-Y: Y channel of YCbCr (BT.601), no border '
+              "crop: mmagic's deraining convention.",
+    'PSNR-RGB': 'PSNR-RGB, SSIM-Y, LPIPS (AlexNet, lower is better): the '
+                "UniRain authors' protocol.",
+    'InputPSNR-Y': _INPUT_NOTE,
+    'InputPSNR': _INPUT_NOTE,
+}
 
 
 def metrics_to_table(
@@ -45,22 +61,41 @@ def _fmt(value) -> str:
 
 
 def format_markdown(metrics: Dict[str, float]) -> str:
-    """The table as GitHub Markdown."""
+    """The table as GitHub Markdown, followed by a note on each labelled
+    metric convention it contains."""
     header, rows = metrics_to_table(metrics)
     lines = ['| ' + ' | '.join(header) + ' |',
              '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(_fmt(v) for v in row) + ' |' for row in rows]
+    notes = list(dict.fromkeys(
+        METRIC_NOTES[n] for n in header if n in METRIC_NOTES))
+    if notes:
+        lines += [''] + [f'- {note}' for note in notes]
     return '\n'.join(lines) + '\n'
 
 
+def table_to_csv(metrics: Dict[str, float]) -> str:
+    """The table as CSV, full precision; missing values are empty."""
+    header, rows = metrics_to_table(metrics)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    writer.writerow(header)
+    writer.writerows([['' if v is None else v for v in row] for row in rows])
+    return buf.getvalue()
+
+
 def save_results(metrics: Dict[str, float], out_prefix: str) -> List[str]:
-    """Write ``<out_prefix>.json`` and ``<out_prefix>.md`` atomically.
+    """Write ``<out_prefix>.{json,csv,md}`` atomically.
+
+    The JSON holds the flat ``<set>/<metric>`` dict; CSV and Markdown hold
+    the table (a row per test set and ``Avg``).
 
     Returns:
         list[str]: The paths written.
     """
-    paths = [out_prefix + '.json', out_prefix + '.md']
+    paths = [out_prefix + ext for ext in ('.json', '.csv', '.md')]
     values = {k: float(v) for k, v in metrics.items()}
     atomic_write_text(paths[0], json.dumps(values, indent=2) + '\n')
-    atomic_write_text(paths[1], format_markdown(values))
+    atomic_write_text(paths[1], table_to_csv(values))
+    atomic_write_text(paths[2], format_markdown(values))
     return paths

@@ -1,0 +1,78 @@
+import os
+import shutil
+
+import pytest
+
+from unirain_mm.datasets.benchmarks import BENCHMARKS
+from unirain_mm.evaluation import (BENCHMARK_GROUPS, benchmark_dir,
+                                   benchmark_location, benchmark_metrics,
+                                   benchmark_test_cfg, resolve_benchmarks)
+from unirain_mm.evaluation import benchmark_cfg
+from unirain_mm.rain_types import RAIN_TYPES
+
+
+@pytest.fixture
+def root(pair_tree, tmp_path):
+    """The tiny type splits plus a converted Rain100H."""
+    root = tmp_path / 'data'
+    shutil.copytree(os.path.join(pair_tree, 'test'), root / 'test')
+    shutil.copytree(root / 'test' / 'DRS', root / 'Rain100H' / 'DRS')
+    return str(root)
+
+
+def test_groups_cover_every_benchmark_once():
+    assert len(BENCHMARK_GROUPS['all']) == 4 + 13
+    parts = [n for g in ('types', 'real', 'classic')
+             for n in BENCHMARK_GROUPS[g]]
+    assert sorted(parts) == sorted(BENCHMARK_GROUPS['all'])
+    for name in parts:
+        benchmark_location(name)  # every member is a known benchmark
+
+
+def test_locations():
+    assert benchmark_location('NRD') == ('test', 'NRD')
+    assert benchmark_location('RainDrop-test_a') == ('RainDrop-test_a', 'DRD')
+    assert benchmark_dir('d', 'GTAV-NightRain') == os.path.join(
+        'd', 'GTAV-NightRain', BENCHMARKS['GTAV-NightRain'])
+    with pytest.raises(ValueError, match='unknown benchmark .Rain100X.*'
+                       'Rain100H.*groups: all'):
+        benchmark_location('Rain100X')
+
+
+def test_named_benchmark_must_exist(root):
+    assert resolve_benchmarks(['Rain100H', 'DRS', 'Rain100H'],
+                              root) == ['Rain100H', 'DRS']
+    with pytest.raises(FileNotFoundError) as err:
+        resolve_benchmarks(['Test100'], root)
+    assert os.path.join(root, 'Test100', 'DRS') in str(err.value)
+    assert 'tools/dataset_converters' in str(err.value)
+
+
+def test_groups_skip_missing_benchmarks_with_a_message(root, monkeypatch):
+    messages = []
+    monkeypatch.setattr(benchmark_cfg, 'print_log',
+                        lambda msg, **kw: messages.append(msg))
+    assert resolve_benchmarks(['all'], root) == list(RAIN_TYPES) + [
+        'Rain100H']
+    assert len(messages) == 12
+    assert any(os.path.join(root, 'Test2800', 'DRS') in m for m in messages)
+    with pytest.raises(FileNotFoundError, match='none of the benchmarks'):
+        resolve_benchmarks(['real'], root)
+
+
+def test_test_cfg_has_one_prefixed_evaluator_per_loader(root):
+    cfg = benchmark_test_cfg(['Rain100H', 'types'], root, num_workers=0)
+    assert cfg['test_cfg'] == dict(type='MultiTestLoop')
+    loaders, evaluators = cfg['test_dataloader'], cfg['test_evaluator']
+    assert len(loaders) == len(evaluators) == 5
+    first = loaders[0]
+    assert first['batch_size'] == 1 and first['num_workers'] == 0
+    assert first['dataset']['split'] == 'Rain100H'
+    assert first['dataset']['rain_types'] == ['DRS']
+    assert loaders[4]['dataset']['split'] == 'test'
+    assert loaders[4]['dataset']['rain_types'] == ['NRD']
+    assert evaluators[0] == benchmark_metrics('Rain100H')
+    assert {m['prefix'] for m in evaluators[4]} == {'NRD'}
+    assert {m['type'] for m in evaluators[0]} == {
+        'PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS', 'InputPSNRY', 'InputSSIMY',
+        'InputPSNRRGB'}

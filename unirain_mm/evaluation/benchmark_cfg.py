@@ -1,0 +1,163 @@
+"""Test loaders and evaluators for any subset of the deraining benchmarks.
+
+mmengine cannot merge lists across config files, so the per-benchmark lists
+that ``MultiTestLoop`` needs are built here from benchmark names;
+``tools/test.py`` calls :func:`benchmark_test_cfg` for ``--benchmarks`` or a
+config's ``test_benchmarks``.
+
+A name is one of the four RainRAG type splits (``DRS``, ``DRD``, ``NRS``,
+``NRD``, read from ``<data_root>/test/<type>/``), a public benchmark of
+:data:`~unirain_mm.datasets.benchmarks.BENCHMARKS` (read from
+``<data_root>/<name>/<type>/``) or a group of :data:`BENCHMARK_GROUPS`.
+A benchmark named explicitly must exist; a group skips its members that are
+not converted yet, with a message, so ``all`` evaluates whatever is there.
+"""
+import logging
+import os.path as osp
+from collections import OrderedDict
+from typing import List, Optional, Sequence, Tuple
+
+from mmengine.logging import print_log
+
+from unirain_mm.datasets.benchmarks import BENCHMARKS
+from unirain_mm.rain_types import RAIN_TYPES
+
+#: group name -> benchmark names (METHOD.md section 4).
+BENCHMARK_GROUPS = OrderedDict([
+    ('all', tuple(RAIN_TYPES) + tuple(BENCHMARKS)),
+    ('types', tuple(RAIN_TYPES)),
+    ('real', ('RealRain-1k-L', 'RealRain-1k-H', 'RainDS-real-RD',
+              'RainDS-real-RDS', 'WeatherBench-rain')),
+    ('classic', ('Rain100L', 'Rain100H', 'Test100', 'Test1200', 'Test2800',
+                 'RainDrop-test_a', 'RainDrop-test_b', 'GTAV-NightRain')),
+])
+
+#: Loads the rainy input and the target as RGB (identical for all models).
+TEST_PIPELINE = (
+    dict(type='LoadImageFromFile', key='img', color_type='color',
+         channel_order='rgb', imdecode_backend='cv2'),
+    dict(type='LoadImageFromFile', key='gt', color_type='color',
+         channel_order='rgb', imdecode_backend='cv2'),
+    dict(type='PackInputs'),
+)
+
+
+def benchmark_location(name: str) -> Tuple[str, str]:
+    """The ``(split, rain_type)`` folder pair a benchmark is read from.
+
+    Raises:
+        ValueError: ``name`` is not a known benchmark.
+    """
+    if name in RAIN_TYPES:
+        return 'test', name
+    if name in BENCHMARKS:
+        return name, BENCHMARKS[name]
+    raise ValueError(
+        f'unknown benchmark {name!r}; known: '
+        f'{", ".join(BENCHMARK_GROUPS["all"])}; groups: '
+        f'{", ".join(BENCHMARK_GROUPS)}')
+
+
+def benchmark_dir(data_root: str, name: str) -> str:
+    """``<data_root>/<split>/<type>``, the folder holding input/ and
+    target/."""
+    return osp.join(data_root, *benchmark_location(name))
+
+
+def resolve_benchmarks(names: Sequence[str], data_root: str) -> List[str]:
+    """Expand groups and check that every benchmark's folder exists.
+
+    Args:
+        names (Sequence[str]): Benchmark and group names.
+        data_root (str): Root of the converted benchmarks.
+
+    Returns:
+        list[str]: Unique benchmark names in the given order.
+
+    Raises:
+        ValueError: An unknown name.
+        FileNotFoundError: A benchmark named explicitly is not converted, or
+            no benchmark of the selection is.
+    """
+    selected: List[str] = []
+    for name in names:
+        if name in BENCHMARK_GROUPS:
+            for member in BENCHMARK_GROUPS[name]:
+                if osp.isdir(benchmark_dir(data_root, member)):
+                    selected.append(member)
+                else:
+                    print_log(
+                        f'skipping benchmark {member} (group {name!r}): '
+                        f'{benchmark_dir(data_root, member)} not found',
+                        logger='current', level=logging.WARNING)
+            continue
+        folder = benchmark_dir(data_root, name)
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'benchmark {name}: {folder} not found. Convert the '
+                'benchmark into <data_root>/<split>/<type>/{input,target}/ '
+                'with its converter in tools/dataset_converters/ (see '
+                'README, "Data"), or pass --data-root.')
+        selected.append(name)
+    selected = list(dict.fromkeys(selected))
+    if not selected:
+        raise FileNotFoundError(
+            f'none of the benchmarks {list(names)} is under {data_root}; '
+            'convert them with tools/dataset_converters/ or pass '
+            '--data-root.')
+    return selected
+
+
+def benchmark_metrics(prefix: str) -> List[dict]:
+    """Metric configs of one benchmark, prefixed with its name.
+
+    Both conventions are measured: ``PSNR-Y``/``SSIM-Y`` (mmagic's) and
+    ``PSNR-RGB``/``SSIM-Y``/``LPIPS`` (the authors'), plus the rainy input's
+    scores as the 'do nothing' reference.
+    """
+    names = ('PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS', 'InputPSNRY', 'InputSSIMY',
+             'InputPSNRRGB')
+    return [dict(type=name, prefix=prefix) for name in names]
+
+
+def benchmark_test_cfg(names: Sequence[str],
+                       data_root: str,
+                       pipeline: Optional[Sequence[dict]] = None,
+                       num_workers: int = 2) -> dict:
+    """Config fields that test ``names`` with ``MultiTestLoop``.
+
+    Args:
+        names (Sequence[str]): Benchmark and group names (see
+            :func:`resolve_benchmarks`).
+        data_root (str): Root of the converted benchmarks.
+        pipeline (Sequence[dict], optional): Test pipeline;
+            :data:`TEST_PIPELINE` if None.
+        num_workers (int): Data loading workers per benchmark.
+
+    Returns:
+        dict: ``test_dataloader`` and ``test_evaluator`` (one entry per
+        benchmark, batch size 1 for images of any size) and ``test_cfg``.
+    """
+    pipeline = list(TEST_PIPELINE if pipeline is None else pipeline)
+    loaders, evaluators = [], []
+    for name in resolve_benchmarks(names, data_root):
+        split, rain_type = benchmark_location(name)
+        loaders.append(
+            dict(
+                batch_size=1,
+                num_workers=num_workers,
+                persistent_workers=False,
+                drop_last=False,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                dataset=dict(
+                    type='RainTypeDataset',
+                    data_root=data_root,
+                    split=split,
+                    rain_types=[rain_type],
+                    test_mode=True,
+                    pipeline=pipeline)))
+        evaluators.append(benchmark_metrics(name))
+    return dict(
+        test_dataloader=loaders,
+        test_evaluator=evaluators,
+        test_cfg=dict(type='MultiTestLoop'))
