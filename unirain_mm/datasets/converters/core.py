@@ -131,6 +131,7 @@ def pair_folders(input_dir: str,
         ValueError: Two clean images have the same id.
     """
     in_rule, tg_rule = _as_rule(input_rule), _as_rule(target_rule)
+    require_dir(input_dir, converter)
     targets = {}
     for rel in list_images(require_dir(target_dir, converter), recursive):
         pair_id = tg_rule(_stem(rel))
@@ -143,7 +144,7 @@ def pair_folders(input_dir: str,
                 f'{target_dir} have the same id {pair_id!r}')
         targets[where] = rel
     pairs, unmatched = [], []
-    for rel in list_images(require_dir(input_dir, converter), recursive):
+    for rel in list_images(input_dir, recursive):
         pair_id = in_rule(_stem(rel))
         if pair_id is None:
             continue

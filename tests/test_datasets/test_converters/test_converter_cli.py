@@ -1,0 +1,56 @@
+"""tools/dataset_converters/convert_rain_datasets.py."""
+import importlib.util
+import os.path as osp
+
+import pytest
+
+from unirain_mm.datasets.converters import CONVERTERS
+
+TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
+    'tools', 'dataset_converters', 'convert_rain_datasets.py')
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location('convert_rain_datasets',
+                                                  TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_list_datasets_shows_every_layout(tool, capsys):
+    tool.main(['--list-datasets'])
+    text = capsys.readouterr().out
+    for name in CONVERTERS:
+        assert f'== {name}\n' in text
+    assert text.count('<src>/') == len(CONVERTERS)
+
+
+def test_convert(tool, tree, check_output, capsys):
+    tree.pair('train/gt/0_clean.png', 'train/data/0_rain.png')
+    tool.main(['--dataset', 'raindrop', '--src', tree.src, '--out', tree.out,
+               '--mode', 'hardlink'])
+    assert 'raindrop -> ' in capsys.readouterr().out
+    check_output(tree.out, 'raindrop', {'train': {'DRD': 1}})
+
+
+def test_generic_options(tool, tree, check_output):
+    tree.pair('data/norain-1.png', 'data/rain-1.png')
+    tool.main(['--dataset', 'generic', '--src', tree.src, '--out', tree.out,
+               '--rain-type', 'DRS', '--input-dir', 'data', '--target-dir',
+               'data', '--input-rule', 'rain-{}', '--target-rule',
+               'norain-{}'])
+    check_output(tree.out, 'generic', {'train': {'DRS': 1}})
+
+
+def test_errors(tool, tree, capsys):
+    with pytest.raises(SystemExit, match='raindrop: found none of the'):
+        tool.main(['--dataset', 'raindrop', '--src', tree.src])
+    for argv in (['--dataset', 'raindrop'],
+                 ['--dataset', 'raindrop', '--src', tree.src,
+                  '--rain-type', 'DRD']):
+        with pytest.raises(SystemExit):
+            tool.main(argv)
+    assert '--rain-type: only for --dataset generic' in capsys.readouterr().err
