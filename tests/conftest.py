@@ -76,8 +76,15 @@ def tiny_config(data_root: str, work_dir: str, max_iters: int = 6,
     cfg.train_dataloader.update(
         batch_size=4, num_workers=num_workers,
         persistent_workers=num_workers > 0)
-    cfg.train_dataloader.dataset.data_root = data_root
-    cfg.train_dataloader.dataset.pipeline[3].gt_patch_size = 32
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    for step in pipeline:
+        if step.type == 'PairedRandomCrop':
+            step.gt_patch_size = 32
+        elif step.type == 'LoadRainPair':
+            step.min_size = 32
+    cfg.train_dataloader.dataset = dict(
+        type='RainTypeDataset', data_root=data_root, split='train',
+        pipeline=pipeline)
     for loader in cfg.val_dataloader + cfg.test_dataloader:
         loader.dataset.data_root = data_root
     cfg.train_cfg.update(max_iters=max_iters, val_interval=val_interval)

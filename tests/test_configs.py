@@ -1,5 +1,5 @@
 """Every config parses; the paper config builds the paper-size network and
-trains on data in the documented layout."""
+trains from a packed LMDB."""
 import glob
 import os.path as osp
 
@@ -8,6 +8,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from conftest import REPO_ROOT
+from unirain_mm.datasets.lmdb_pack import pack_pairs
+from unirain_mm.datasets.pairs import records_from_layout
 
 CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                            recursive=True))
@@ -35,16 +37,24 @@ def test_paper_recipe():
     assert cfg.param_scheduler.eta_min == 1e-6
     assert cfg.param_scheduler.T_max == cfg.train_cfg.max_iters == 300_000
     assert cfg.train_dataloader.batch_size * 4 == 8
-    assert cfg.train_dataloader.dataset.pipeline[3].gt_patch_size == 128
+    crop = [step for step in cfg.train_dataloader.dataset.pipeline
+            if step.type == 'PairedRandomCrop']
+    assert crop[0].gt_patch_size == 128
+    assert cfg.train_dataloader.dataset.type == 'PairedLmdbDataset'
 
 
-def test_paper_config_trains_on_the_documented_layout(pair_tree, tmp_path):
+def test_paper_config_trains_from_packed_lmdb(pair_tree, tmp_path):
+    lmdb_root = str(tmp_path / 'lmdb')
+    pack_pairs(records_from_layout(pair_tree, 'train'), lmdb_root,
+               progress=False)
     cfg = Config.fromfile(PAPER)
     cfg.work_dir = str(tmp_path)
     cfg.train_dataloader.update(batch_size=1, num_workers=0,
                                 persistent_workers=False)
-    cfg.train_dataloader.dataset.data_root = pair_tree
-    cfg.train_dataloader.dataset.pipeline[3].gt_patch_size = 32
+    cfg.train_dataloader.dataset.data_root = lmdb_root
+    for step in cfg.train_dataloader.dataset.pipeline:
+        if step.type == 'PairedRandomCrop':
+            step.gt_patch_size = 32
     cfg.train_cfg.update(max_iters=1)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.default_hooks.logger.interval = 1

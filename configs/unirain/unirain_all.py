@@ -28,6 +28,19 @@ model = dict(
         type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255.,
                                                          255.]))
 
+# Training pairs come from LMDB (pack them with tools/dataset_converters/
+# pack_lmdb.py, see data/README.md); validation and test sets stay folders.
+# To train on a distilled subset, wrap the dataset:
+#   dict(type='ManifestSubset', manifest='.../manifest.jsonl', dataset=...)
+# To see each type equally often whatever its size:
+#   sampler=dict(type='TypeBalancedSampler')
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='PairedLmdbDataset',
+        data_root='data/unirain_lmdb/train',
+        pipeline=_base_.train_pipeline))
+
 # Multi-objective reweighting (METHOD.md section 3) with the authors' code
 # settings: per-type validation L1 measured at every validation round (one
 # update per round), slopes over a window of 10 rounds, tau 5, uniform weights

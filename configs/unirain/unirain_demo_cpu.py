@@ -20,14 +20,17 @@ model = dict(
         # (1000 iterations: +1.8 dB on DRS over std 1.0, see benchmarks.md).
         router_noise_std=0.1))
 
+crop_size = 96
 train_pipeline = [
-    dict(step, gt_patch_size=96) if step['type'] == 'PairedRandomCrop' else step
-    for step in _base_.train_pipeline
+    dict(step, gt_patch_size=crop_size) if step['type'] == 'PairedRandomCrop'
+    else dict(step, min_size=crop_size) if step['type'] == 'LoadRainPair'
+    else step for step in _base_.train_pipeline
 ]
+# scripts/run_demo.sh packs data/demo's train split into this LMDB
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    dataset=dict(data_root='data/demo_lmdb/train', pipeline=train_pipeline))
 per_type_loader = dict(
     num_workers=0,
     persistent_workers=False,

@@ -10,6 +10,8 @@ import torch
 from mmengine.runner import Runner
 
 from conftest import REPO_ROOT, free_port, tiny_config
+from unirain_mm.datasets.lmdb_pack import pack_pairs
+from unirain_mm.datasets.pairs import records_from_layout
 
 
 def _train(cfg):
@@ -91,10 +93,18 @@ def test_test_tool_writes_tables(pair_tree, tmp_path):
     assert '| Avg |' in table
 
 
-def test_two_process_gloo_training(pair_tree, tmp_path):
+def test_two_process_gloo_training_from_lmdb(pair_tree, tmp_path):
+    """Two ranks, each with a DataLoader worker that opens the LMDBs."""
+    lmdb_root = str(tmp_path / 'lmdb')
+    pack_pairs(records_from_layout(pair_tree, 'train'), lmdb_root,
+               progress=False)
     cfg = tiny_config(pair_tree, str(tmp_path / 'wd'), max_iters=4,
-                      val_interval=2)
+                      val_interval=2, num_workers=1)
     cfg.train_dataloader.batch_size = 2
+    cfg.train_dataloader.dataset.update(type='PairedLmdbDataset',
+                                        data_root=lmdb_root)
+    cfg.train_dataloader.dataset.pop('split')
+    cfg.train_dataloader.sampler = dict(type='TypeBalancedSampler')
     cfg_path = str(tmp_path / 'cfg.py')
     cfg.dump(cfg_path)
     env = dict(os.environ, PORT=str(free_port()), OMP_NUM_THREADS='1',

@@ -7,13 +7,12 @@ data_root = 'data/unirain'
 rain_types = ['DRS', 'DRD', 'NRS', 'NRD']
 crop_size = 128
 
-load_pair = [
-    dict(type='LoadImageFromFile', key='img', color_type='color',
-         channel_order='rgb', imdecode_backend='cv2'),
-    dict(type='LoadImageFromFile', key='gt', color_type='color',
-         channel_order='rgb', imdecode_backend='cv2'),
-]
-train_pipeline = load_pair + [
+# LoadRainPair reads files or LMDB and applies the bad-data policy
+# (unirain_mm/datasets/bad_data.py): grayscale/RGBA/16-bit converted, pairs of
+# different sizes fail, undecodable ones skipped and logged, pairs smaller
+# than the crop reflect-padded.
+train_pipeline = [
+    dict(type='LoadRainPair', min_size=crop_size),
     dict(type='SetValues', dictionary=dict(scale=1)),
     dict(type='PairedRandomCrop', gt_patch_size=crop_size),
     dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,
@@ -23,7 +22,11 @@ train_pipeline = load_pair + [
     dict(type='RandomTransposeHW', keys=['img', 'gt'], transpose_ratio=0.5),
     dict(type='PackInputs'),
 ]
-test_pipeline = load_pair + [dict(type='PackInputs')]
+# at test time a bad pair must stop the run, not vanish from the average
+test_pipeline = [
+    dict(type='LoadRainPair', policy=dict(corrupt='error')),
+    dict(type='PackInputs'),
+]
 
 # batch 2 per GPU x 4 GPUs = the paper's batch 8
 train_dataloader = dict(
