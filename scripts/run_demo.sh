@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine, CPU only: set up, generate the demo data,
-# train the demo UniRain, then benchmark it per rain type against the input.
+# pack its training split into LMDB, train the demo UniRain, then benchmark
+# it per rain type against the input.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/setup_env.sh"
@@ -10,5 +11,8 @@ CONFIG=configs/unirain/unirain_demo_cpu.py
 WORK_DIR=${WORK_DIR:-work_dirs/unirain_demo_cpu}
 
 "$PY" tools/misc/make_demo_data.py --root data/demo
+# training reads LMDB, as with the full data (resumes / skips when packed)
+"$PY" tools/dataset_converters/pack_lmdb.py --layout data/demo --split train \
+    --out data/demo_lmdb/train
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
 "$PY" tools/test.py "$CONFIG" "$WORK_DIR/iter_1000.pth" --work-dir "$WORK_DIR"
