@@ -65,7 +65,8 @@ def check_output(out: str, source: str,
     assert lists == sorted(f'{source}_{s}.tsv' for s in expected)
     keys = set()
     for split, counts in expected.items():
-        records = read_pair_list(osp.join(out, 'lists', f'{source}_{split}.tsv'))
+        records = read_pair_list(
+            osp.join(out, 'lists', f'{source}_{split}.tsv'))
         got = {}
         for rec in records:
             got[rec.rain_type] = got.get(rec.rain_type, 0) + 1

@@ -131,7 +131,7 @@ def test_source_overrides_keys_and_list_names(tree, check_output):
     check_output(tree.out, 'gtav-set2', {'train': {'NRS': 1}})
 
 
-def test_unknown_dataset_mode_and_duplicate_keys(tree, monkeypatch):
+def test_unknown_dataset_mode_duplicate_keys_and_no_pairs(tree, monkeypatch):
     with pytest.raises(KeyError, match='unknown dataset'):
         convert('rain99', tree.src, tree.out)
     with pytest.raises(ValueError, match='unknown mode'):
@@ -141,3 +141,6 @@ def test_unknown_dataset_mode_and_duplicate_keys(tree, monkeypatch):
     monkeypatch.setitem(CONVERTERS, 'dup', lambda src, source: [record] * 2)
     with pytest.raises(ValueError, match="two pairs have the key 'dup_a'"):
         convert('dup', tree.src, tree.out, progress=False)
+    monkeypatch.setitem(CONVERTERS, 'none', lambda src, source: [])
+    with pytest.raises(FileNotFoundError, match='none: no pairs found'):
+        convert('none', tree.src, tree.out, progress=False)

@@ -227,9 +227,8 @@ class Part(NamedTuple):
 
     Attributes:
         folder (str): Folder relative to the dataset root.
-        split (str): Split the pairs land in (``train``, ``val`` or a
-            benchmark name from :data:`~unirain_mm.datasets.benchmarks.
-            BENCHMARKS`).
+        split (str): Split the pairs land in: ``train``, ``val`` or a
+            test set's name (the benchmark name where it is one).
         rain_type (str): Type code of the pairs.
         input (str): Sub-folder of the rainy images.
         target (str): Sub-folder of the clean images.
@@ -389,6 +388,8 @@ def convert(name: str,
         raise ValueError(f'unknown mode {mode!r}; expected one of {MODES}')
     source = source or name
     records = CONVERTERS[name](src, source, **options)
+    if not records:
+        raise FileNotFoundError(f'{name}: no pairs found under {src}')
     _check_unique(records)
     by_split: Dict[str, List[PairRecord]] = {}
     written = 0
