@@ -162,7 +162,8 @@ def pair_folders(input_dir: str,
     return pairs
 
 
-def warn_unmatched(converter: str, where: str, unmatched: Sequence[str]):
+def warn_unmatched(converter: str, where: str,
+                   unmatched: Sequence[str]) -> None:
     """Warn that some rainy images were skipped for lack of a clean image."""
     if unmatched:
         warnings.warn(
