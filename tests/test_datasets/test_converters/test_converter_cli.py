@@ -6,6 +6,8 @@ import pytest
 
 from unirain_mm.datasets.converters import CONVERTERS
 
+from converter_trees import check_output_fixture, tree  # noqa: F401 (fixtures)
+
 TOOL = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
     'tools', 'dataset_converters', 'convert_rain_datasets.py')

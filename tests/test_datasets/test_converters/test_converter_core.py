@@ -10,6 +10,8 @@ from unirain_mm.datasets.converters.core import (materialize, name_rule,
                                                  pair_folders, read_mapping)
 from unirain_mm.datasets.pairs import PairRecord
 
+from converter_trees import check_output_fixture, tree  # noqa: F401 (fixtures)
+
 
 @pytest.mark.parametrize('pattern, stem, pair_id', [
     ('{}', 'a.b_1', 'a.b_1'),

@@ -5,6 +5,8 @@ from unirain_mm.datasets.benchmarks import BENCHMARKS
 from unirain_mm.datasets.converters import CONVERTERS, convert
 from unirain_mm.datasets.converters.streaks import RAIN13K_TESTS
 
+from converter_trees import check_output_fixture, tree  # noqa: F401 (fixtures)
+
 
 def rain13k(t):
     for i in (1, 2):

@@ -3,6 +3,8 @@ import pytest
 
 from unirain_mm.datasets.converters import convert
 
+from converter_trees import check_output_fixture, tree  # noqa: F401 (fixtures)
+
 
 def test_generic_same_names_in_sub_folders(tree, check_output):
     for scene in ('a', 'b'):
