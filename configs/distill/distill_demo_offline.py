@@ -36,12 +36,12 @@ retrieval = dict(k1=16, k2=8, k3=3)
 judges = [
     dict(type='OfflineJudge', name='realism',
          checks=dict(ref_ssim_max=(0.15, None),
-                     ref_image_cos_mean=(0.5, None))),
+                     ref_image_cos_mean=(0.6, None))),
     dict(type='OfflineJudge', name='background',
-         checks=dict(target_sharpness=(20.0, None), target_noise=(None, 8.0),
-                     target_clipped=(None, 0.2))),
+         checks=dict(target_sharpness=(30.0, None), target_noise=(None, 8.0),
+                     target_clipped=(None, 0.1))),
     dict(type='OfflineJudge', name='pair',
-         checks=dict(pair_psnr=(14.0, 32.0))),
+         checks=dict(pair_psnr=(18.0, 31.0))),
 ]
 vote = dict(quorum=2)
 
