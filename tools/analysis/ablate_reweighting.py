@@ -36,6 +36,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from unirain_mm.engine import CollectMetricsHook  # noqa: E402
 from unirain_mm.evaluation import save_results  # noqa: E402
+from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
 from unirain_mm.fileio import atomic_write_text, save_json_atomic  # noqa: E402
 from unirain_mm.rain_types import RAIN_TYPES  # noqa: E402
 
@@ -98,13 +99,13 @@ def format_table(results: Dict[str, Dict[str, float]]) -> str:
     header = ['strategy'] + [f'{c} PSNR' for c in columns]
     if base is not None:
         header.append('Avg vs uniform')
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    rows = []
     for name, metrics in results.items():
         row = [name] + [f'{metrics[f"{c}/PSNR"]:.2f}' for c in columns]
         if base is not None:
             row.append(f'{metrics["Avg/PSNR"] - base:+.2f}')
-        lines.append('| ' + ' | '.join(row) + ' |')
-    return '\n'.join(lines) + '\n'
+        rows.append(row)
+    return '\n'.join(markdown_table(header, rows)) + '\n'
 
 
 def main(argv=None) -> Dict[str, Dict[str, float]]:

@@ -32,11 +32,11 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 from unirain_mm.datasets import PairedLmdbDataset, RainTypeDataset  # noqa: E402
-from unirain_mm.datasets.demo_data import load_photos  # noqa: E402
+from unirain_mm.datasets.demo_data import clean_photos  # noqa: E402
 from unirain_mm.datasets.lmdb_pack import pack_pairs  # noqa: E402
 from unirain_mm.datasets.pairs import records_from_layout  # noqa: E402
 from unirain_mm.datasets.rain_synthesis import synthesize  # noqa: E402
-from unirain_mm.evaluation import format_markdown_rows  # noqa: E402
+from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
 from unirain_mm.fileio import atomic_write_text, save_json_atomic  # noqa: E402
 from unirain_mm.rain_types import RAIN_TYPES  # noqa: E402
 
@@ -46,7 +46,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def write_png_pairs(root: str, num_pairs: int, size: tuple) -> None:
     """``root/train/<type>/{input,target}/<i>.png``, cycling the types."""
     rng = np.random.default_rng(0)
-    photos = load_photos()
+    photos = list(clean_photos().values())
     w, h = size
     for i in range(num_pairs):
         rain_type = RAIN_TYPES[i % len(RAIN_TYPES)]
@@ -88,7 +88,7 @@ def main(argv=None) -> dict:
                         help='PNG compression levels of the LMDBs')
     parser.add_argument('--workers', type=int, nargs='+', default=[0, 2])
     parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--batches', type=int, default=12,
+    parser.add_argument('--batches', type=int, default=24,
                         help='timed batches per measurement')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--data', default='work_dirs/benchmarks/loading_data',
@@ -97,7 +97,6 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     init_default_scope('mmagic')
-    png_root = osp.join(args.data, 'png')
     size_tag = f'{args.num_pairs}x{args.size[0]}x{args.size[1]}'
     png_root = osp.join(args.data, size_tag, 'png')
     if not osp.isdir(osp.join(png_root, 'train')):
@@ -138,13 +137,14 @@ def main(argv=None) -> dict:
         for w in args.workers:
             med = statistics.median(rates[name, w])
             rows.append({
-                'source': name, 'workers': w,
-                'samples/s (median)': round(med, 1),
-                'x PNG files': round(med / base[w], 2),
-                'disk MiB': round(disk[name] / 2**20, 1)})
+                'source': name, 'workers': str(w),
+                'samples/s (median)': f'{med:.1f}',
+                'x PNG files': f'{med / base[w]:.2f}',
+                'disk MiB': f'{disk[name] / 2**20:.1f}'})
     result = dict(args=vars(args), cpu_count=os.cpu_count(), rows=rows,
                   rates={f'{s}|{w}': r for (s, w), r in rates.items()})
-    table = format_markdown_rows(rows)
+    table = '\n'.join(markdown_table(list(rows[0]),
+                                      [list(r.values()) for r in rows]))
     print('\n' + table)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     save_json_atomic(result, args.out + '.json')

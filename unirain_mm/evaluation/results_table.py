@@ -3,7 +3,7 @@ saved as JSON, CSV and Markdown."""
 import csv
 import io
 import json
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from unirain_mm.fileio import atomic_write_text
 
@@ -60,13 +60,19 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def markdown_table(header: Sequence[str],
+                   rows: Sequence[Sequence]) -> List[str]:
+    """Lines of a GitHub Markdown table; floats get 2 or 4 decimals."""
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    return lines + ['| ' + ' | '.join(_fmt(v) for v in row) + ' |'
+                    for row in rows]
+
+
 def format_markdown(metrics: Dict[str, float]) -> str:
     """The table as GitHub Markdown, followed by a note on each labelled
     metric convention it contains."""
     header, rows = metrics_to_table(metrics)
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
-    lines += ['| ' + ' | '.join(_fmt(v) for v in row) + ' |' for row in rows]
+    lines = markdown_table(header, rows)
     notes = list(dict.fromkeys(
         METRIC_NOTES[n] for n in header if n in METRIC_NOTES))
     if notes:
