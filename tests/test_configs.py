@@ -20,7 +20,7 @@ PAPER = osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_all.py')
                          ids=lambda p: osp.relpath(p, REPO_ROOT))
 def test_config_parses(path):
     cfg = Config.fromfile(path)
-    assert cfg.model.type == 'UniRain'
+    assert cfg.model.type in ('UniRain', 'BaseEditModel')  # + baselines
     assert cfg.val_cfg.type == 'MultiValLoop'
     assert cfg.default_hooks.checkpoint.save_best == 'Avg/PSNR'
     assert len(cfg.val_dataloader) == len(cfg.val_evaluator) == 4

@@ -78,17 +78,6 @@ def collect_inputs(specs: List[str]) -> List[str]:
     return list(dict.fromkeys(paths))
 
 
-def write_png(path: str, rgb) -> None:
-    """Encode an (H, W, 3) uint8 RGB array as PNG and write it atomically."""
-    import cv2
-
-    from unirain_mm.fileio import atomic_write_bytes
-    ok, buf = cv2.imencode('.png', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f'PNG encoding failed for {path}')
-    atomic_write_bytes(path, buf.tobytes())
-
-
 def main(argv=None) -> dict:
     """Run the tool; returns counts, time per megapixel and peak memory."""
     import numpy as np
@@ -97,6 +86,7 @@ def main(argv=None) -> dict:
 
     from unirain_mm.apis import UniRainInferencer
     from unirain_mm.apis.inferencer import read_rgb
+    from unirain_mm.fileio import atomic_write_png
 
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
@@ -133,11 +123,11 @@ def main(argv=None) -> dict:
         restored = inferencer(rgb)
         seconds += time.perf_counter() - start
         megapixels += rgb.shape[0] * rgb.shape[1] / 1e6
-        write_png(out_path, restored)
+        atomic_write_png(out_path, restored)
         if args.side_by_side:
             base = osp.splitext(out_path)[0]
-            write_png(base + '_compare.png', np.concatenate([rgb, restored],
-                                                            axis=1))
+            atomic_write_png(base + '_compare.png',
+                             np.concatenate([rgb, restored], axis=1))
     # ru_maxrss is in KiB on Linux.
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     stats = dict(written=len(todo), skipped=skipped,

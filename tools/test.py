@@ -1,11 +1,18 @@
-"""Evaluate a checkpoint on every test set of a config.
+"""Evaluate a checkpoint on test sets: the config's own, or any benchmarks.
 
 Prints one table (a row per test set, plus their average) and saves it as
-JSON and Markdown (``<work_dir>/results.{json,md}`` or ``--out``).
+JSON, CSV and Markdown (``<work_dir>/results.{json,csv,md}`` or ``--out``).
 
-Example:
+``--benchmarks`` (or a config's ``test_benchmarks``) replaces the config's
+test sets by the named benchmarks, read from ``<data_root>/<split>/<type>/``
+and scored in both conventions (see
+:mod:`unirain_mm.evaluation.benchmark_cfg`).
+
+Examples:
     python tools/test.py configs/unirain/unirain_demo_cpu.py \
-        work_dirs/unirain_demo_cpu/iter_1500.pth
+        work_dirs/unirain_demo_cpu/iter_1000.pth
+    python tools/test.py configs/unirain/unirain_all.py CKPT \
+        --benchmarks Rain100H Test100 --save-dir work_dirs/restored
 """
 import argparse
 import os.path as osp
@@ -13,11 +20,14 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from unirain_mm.engine import CollectMetricsHook  # noqa: E402
-from unirain_mm.evaluation import format_markdown, save_results  # noqa: E402
+from unirain_mm.engine import CollectMetricsHook, SaveImagesHook  # noqa: E402
+from unirain_mm.evaluation import (BENCHMARK_GROUPS,  # noqa: E402
+                                   benchmark_test_cfg, format_markdown,
+                                   save_results)
 from unirain_mm.tool_utils import add_common_args, load_config  # noqa: E402
 
 
@@ -27,31 +37,86 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out',
-        help='path prefix of the results (writes PREFIX.json and PREFIX.md); '
-        'default <work_dir>/results')
+        help='path prefix of the results (writes PREFIX.json, PREFIX.csv '
+        'and PREFIX.md); default <work_dir>/results')
+    parser.add_argument(
+        '--benchmarks',
+        nargs='+',
+        metavar='NAME',
+        help='test on these benchmarks instead of the config\'s test sets: '
+        'DRS DRD NRS NRD (the test/<type> splits), public benchmarks such '
+        'as Rain100H, or a group (' + ', '.join(BENCHMARK_GROUPS) +
+        '; a group skips the benchmarks not converted yet). Default: the '
+        'config\'s test_benchmarks if set')
+    parser.add_argument(
+        '--data-root',
+        help='root of the converted benchmarks (default: the config\'s '
+        'data_root)')
+    parser.add_argument(
+        '--save-dir',
+        help='write the restored images as SAVE_DIR/<test set>/<input '
+        'name>.png')
+    parser.add_argument(
+        '--save-grid',
+        action='store_true',
+        help='with --save-dir, also write SAVE_DIR/grids/<test set>/'
+        '<name>.png (input | output | target)')
     add_common_args(parser)
     return parser.parse_args(argv)
+
+
+def use_benchmarks(cfg: Config, args: argparse.Namespace) -> None:
+    """Replace the config's test sets by ``--benchmarks`` (or the config's
+    ``test_benchmarks``), if any."""
+    names = args.benchmarks or cfg.get('test_benchmarks')
+    if not names:
+        if args.data_root:
+            raise SystemExit('--data-root needs --benchmarks (or a config '
+                             'with test_benchmarks)')
+        return
+    data_root = args.data_root or cfg.get('data_root')
+    if not data_root:
+        raise SystemExit('the config has no data_root: pass --data-root')
+    loader = cfg.get('test_dataloader')
+    if isinstance(loader, list):
+        loader = loader[0] if loader else None
+    try:
+        fields = benchmark_test_cfg(
+            names,
+            data_root,
+            pipeline=cfg.get('test_pipeline'),
+            num_workers=(loader or {}).get('num_workers', 2))
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(str(e))
+    for key, value in fields.items():
+        cfg[key] = value
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    if args.save_grid and not args.save_dir:
+        raise SystemExit('--save-grid needs --save-dir')
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    use_benchmarks(cfg, args)
 
     runner = Runner.from_cfg(cfg)
     collector = CollectMetricsHook()
     runner.register_hook(collector)
+    if args.save_dir:
+        runner.register_hook(SaveImagesHook(args.save_dir, args.save_grid))
     runner.test()
 
     if is_main_process():
         out = args.out or osp.join(cfg.work_dir, 'results')
         paths = save_results(collector.metrics, out)
-        print(f'\nResults of {args.checkpoint} (PSNR/SSIM on the Y channel, '
-              'no border crop; Input* = the rainy input itself):\n')
+        print(f'\nResults of {args.checkpoint}:\n')
         print(format_markdown(collector.metrics))
         print('Saved: ' + ', '.join(paths))
+        if args.save_dir:
+            print(f'Restored images: {args.save_dir}')
     return collector.metrics
 
 

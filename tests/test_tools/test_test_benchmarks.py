@@ -1,0 +1,102 @@
+"""tools/test.py on named benchmarks: tables in both conventions, saved
+images and grids, clear errors."""
+import csv
+import json
+import os
+import os.path as osp
+import shutil
+import sys
+
+import cv2
+import pytest
+from mmagic.registry import MODELS
+from mmengine.registry import init_default_scope
+from mmengine.runner import save_checkpoint
+
+from conftest import REPO_ROOT, tiny_config
+
+
+@pytest.fixture(scope='module')
+def test_tool():
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+    try:
+        import test as tool
+    finally:
+        sys.path.pop(0)
+    return tool
+
+
+@pytest.fixture(scope='module')
+def setup(pair_tree, tmp_path_factory):
+    """A data root with the type splits and a converted Rain100H, a tiny
+    config and an untrained checkpoint."""
+    tmp = tmp_path_factory.mktemp('bench')
+    root = tmp / 'data'
+    shutil.copytree(osp.join(pair_tree, 'test'), root / 'test')
+    shutil.copytree(root / 'test' / 'NRS', root / 'Rain100H' / 'DRS')
+    cfg = tiny_config(str(root), str(tmp / 'work'))
+    cfg_path = str(tmp / 'cfg.py')
+    cfg.dump(cfg_path)
+    init_default_scope('mmagic')
+    ckpt = str(tmp / 'model.pth')
+    save_checkpoint({'state_dict': MODELS.build(cfg.model).state_dict()},
+                    ckpt)
+    return cfg_path, ckpt, str(root), tmp
+
+
+def test_benchmarks_table_and_saved_images(test_tool, setup, capsys):
+    cfg_path, ckpt, root, tmp = setup
+    out, save = str(tmp / 'res'), str(tmp / 'restored')
+    metrics = test_tool.main([
+        cfg_path, ckpt, '--benchmarks', 'Rain100H', 'DRD', '--data-root',
+        root, '--out', out, '--save-dir', save, '--save-grid'
+    ])
+    for name in ('PSNR-Y', 'SSIM-Y', 'PSNR-RGB', 'InputPSNR-Y',
+                 'InputSSIM-Y', 'InputPSNR-RGB'):
+        for bench in ('Rain100H', 'DRD', 'Avg'):
+            assert f'{bench}/{name}' in metrics
+    # offline: no LPIPS weights, so no LPIPS value, not a made-up one
+    assert not any(k.endswith('/LPIPS') for k in metrics)
+    with open(out + '.json') as f:
+        assert json.load(f) == pytest.approx(metrics)
+    rows = list(csv.reader(open(out + '.csv')))
+    assert [r[0] for r in rows[1:]] == ['Rain100H', 'DRD', 'Avg']
+    printed = capsys.readouterr().out
+    assert '| Rain100H |' in printed and "authors' protocol" in printed
+
+    names = sorted(os.listdir(osp.join(root, 'Rain100H', 'DRS', 'input')))
+    assert sorted(os.listdir(osp.join(save, 'Rain100H'))) == names
+    assert sorted(os.listdir(osp.join(save, 'grids', 'DRD'))) == sorted(
+        os.listdir(osp.join(root, 'test', 'DRD', 'input')))
+    restored = cv2.imread(osp.join(save, 'Rain100H', names[0]))
+    grid = cv2.imread(osp.join(save, 'grids', 'Rain100H', names[0]))
+    assert restored.shape == (32, 32, 3)
+    assert grid.shape[1] == 3 * 32 + 2 * 4 and grid.shape[0] > 32
+    # the panels are the input and target files, colours included
+    header = grid.shape[0] - 32
+    for col, sub in ((0, 'input'), (2, 'target')):
+        original = cv2.imread(osp.join(root, 'Rain100H', 'DRS', sub,
+                                       names[0]))
+        panel = grid[header:, col * 36:col * 36 + 32]
+        assert (panel == original).all(), sub
+
+
+def test_group_skips_unconverted_benchmarks(test_tool, setup):
+    cfg_path, ckpt, root, tmp = setup
+    metrics = test_tool.main([
+        cfg_path, ckpt, '--cfg-options', 'test_benchmarks=[classic]',
+        'data_root=' + root, '--out', str(tmp / 'classic')
+    ])
+    assert {k.split('/')[0] for k in metrics} == {'Rain100H'}
+
+
+def test_clear_errors(test_tool, setup):
+    cfg_path, ckpt, root, _ = setup
+    with pytest.raises(SystemExit, match=r'Test100.*not found.*'
+                       'dataset_converters'):
+        test_tool.main([cfg_path, ckpt, '--benchmarks', 'Test100',
+                        '--data-root', root])
+    with pytest.raises(SystemExit, match='unknown benchmark'):
+        test_tool.main([cfg_path, ckpt, '--benchmarks', 'Rain100X'])
+    with pytest.raises(SystemExit, match='--save-grid needs --save-dir'):
+        test_tool.main([cfg_path, ckpt, '--save-grid'])
