@@ -1,0 +1,82 @@
+"""tools/analysis/benchmark_speed.py on tiny models at 64x64 (smoke test:
+the recorded figures come from full-size runs on an idle machine)."""
+import argparse
+import json
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from conftest import DEMO_CONFIG, REPO_ROOT
+
+TINY = {
+    'unirain': (DEMO_CONFIG, dict(dim=8, num_heads=(1, 1, 1, 1))),
+    'restormer': (osp.join(REPO_ROOT, 'configs', 'baselines',
+                           'restormer_all.py'),
+                  dict(dim=8, num_blocks=[1, 1, 1, 1],
+                       num_refinement_blocks=1, heads=[1, 1, 1, 1])),
+    'nafnet': (osp.join(REPO_ROOT, 'configs', 'baselines', 'nafnet_all.py'),
+               dict(mid_channels=8, enc_blk_nums=[1, 1, 1, 1])),
+}
+
+
+@pytest.fixture
+def tool(monkeypatch):
+    # on sys.path while the test runs, so spawned workers can import it
+    monkeypatch.syspath_prepend(osp.join(REPO_ROOT, 'tools', 'analysis'))
+    import benchmark_speed
+    return benchmark_speed
+
+
+@pytest.fixture(scope='module')
+def configs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('speed')
+    paths = {}
+    for name, (path, tiny) in TINY.items():
+        cfg = Config.fromfile(path)
+        cfg.model.generator.update(tiny)
+        paths[name] = str(tmp / f'{name}_tiny.py')
+        cfg.dump(paths[name])
+    return paths
+
+
+def test_parse_shape(tool):
+    assert tool.parse_shape('1920x1080') == (1080, 1920)
+    with pytest.raises(argparse.ArgumentTypeError, match='WIDTHxHEIGHT'):
+        tool.parse_shape('1080p')
+
+
+def test_table_with_ratio_to_restormer(tool, configs, tmp_path):
+    out = str(tmp_path / 'speed')
+    rows = tool.main([
+        configs['unirain'], configs['restormer'], configs['nafnet'],
+        '--shapes', '64x64', '--tile', '32', '--overlap', '8', '--warmup',
+        '1', '--repeats', '2', '--threads', '1', '--no-subprocess', '--out',
+        out
+    ])
+    assert [r['model'] for r in rows] == ['UniRainNet', 'Restormer', 'NAFNet']
+    ref = rows[1]['ms_per_mp']
+    for row in rows:
+        assert row['tiled'] and (row['height'], row['width']) == (64, 64)
+        assert row['images_per_s'] == pytest.approx(1 / row['seconds'])
+        assert row['ms_per_mp'] == pytest.approx(
+            row['seconds'] * 1e3 / (64 * 64 / 1e6))
+        assert row['ms_per_mp_ratio'] == pytest.approx(row['ms_per_mp'] / ref)
+        assert row['peak_mb'] is None  # not measured in-process on the CPU
+    with open(out + '.json') as f:
+        saved = json.load(f)
+    assert saved['rows'] == rows  # floats survive JSON exactly
+    assert saved['meta']['repeats'] == 2
+    md = open(out + '.md').read()
+    assert 'ms/MP vs Restormer' in md and '| Restormer |' in md
+    assert '| 1.000 |' in md
+
+
+def test_cpu_peak_memory_from_a_fresh_process(tool, configs, tmp_path):
+    (row, ) = tool.main([
+        configs['restormer'], '--shapes', '32x32', '--warmup', '0',
+        '--repeats', '1', '--out', str(tmp_path / 'speed')
+    ])
+    assert not row['tiled']
+    assert row['peak_mb'] >= row['base_mb'] > 0
+    assert row['ms_per_mp_ratio'] == pytest.approx(1.0)
