@@ -73,7 +73,8 @@ def main(argv=None) -> dict:
             'gloo', timeout=timedelta(seconds=args.dist_timeout))
     cfg = load_config(args)
     rank, world_size = get_dist_info()
-    MMLogger.get_instance('unirain_distill', log_level='INFO')
+    if not MMLogger.check_instance_created('unirain_distill'):
+        MMLogger.get_instance('unirain_distill', log_level='INFO')
     out = {}
     if args.command in ('build-kb', 'all'):
         if rank == 0:
