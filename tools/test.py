@@ -45,7 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar='NAME',
         help='test on these benchmarks instead of the config\'s test sets: '
         'DRS DRD NRS NRD (the test/<type> splits), public benchmarks such '
-        'as Rain100H, or a group (' + ', '.join(BENCHMARK_GROUPS) +
+        'as Rain100H, any converted set as <name>:<type> (read from '
+        '<data_root>/<name>/<type>/), or a group (' +
+        ', '.join(BENCHMARK_GROUPS) +
         '; a group skips the benchmarks not converted yet). Default: the '
         'config\'s test_benchmarks if set')
     parser.add_argument(
@@ -114,6 +116,10 @@ def main(argv=None) -> dict:
         paths = save_results(collector.metrics, out)
         print(f'\nResults of {args.checkpoint}:\n')
         print(format_markdown(collector.metrics))
+        names = {k.rpartition('/')[2] for k in collector.metrics}
+        if 'PSNR-RGB' in names and 'LPIPS' not in names:
+            print('LPIPS not reported: its weights are not available '
+                  'locally (see the warning above).')
         print('Saved: ' + ', '.join(paths))
         if args.save_dir:
             print(f'Restored images: {args.save_dir}')

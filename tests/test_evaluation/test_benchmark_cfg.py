@@ -35,8 +35,12 @@ def test_locations():
     assert benchmark_dir('d', 'GTAV-NightRain') == os.path.join(
         'd', 'GTAV-NightRain', BENCHMARKS['GTAV-NightRain'])
     with pytest.raises(ValueError, match='unknown benchmark .Rain100X.*'
-                       'Rain100H.*groups: all'):
+                       'Rain100H.*groups: all.*<name>:<type>'):
         benchmark_location('Rain100X')
+    assert benchmark_location('HQ-NightRain-RS:nrs') == ('HQ-NightRain-RS',
+                                                         'NRS')
+    with pytest.raises(ValueError, match='unknown rain type'):
+        benchmark_location('Mine:XYZ')
 
 
 def test_named_benchmark_must_exist(root):
@@ -58,6 +62,15 @@ def test_groups_skip_missing_benchmarks_with_a_message(root, monkeypatch):
     assert any(os.path.join(root, 'Test2800', 'DRS') in m for m in messages)
     with pytest.raises(FileNotFoundError, match='none of the benchmarks'):
         resolve_benchmarks(['real'], root)
+
+
+def test_any_converted_set_as_name_and_type(root):
+    cfg = benchmark_test_cfg(['Rain100H:DRS'], root)
+    (loader, ) = cfg['test_dataloader']
+    assert loader['dataset']['split'] == 'Rain100H'
+    assert {m['prefix'] for m in cfg['test_evaluator'][0]} == {'Rain100H'}
+    with pytest.raises(FileNotFoundError, match='Mine'):
+        resolve_benchmarks(['Mine:NRS'], root)
 
 
 def test_test_cfg_has_one_prefixed_evaluator_per_loader(root):

@@ -63,6 +63,7 @@ def test_benchmarks_table_and_saved_images(test_tool, setup, capsys):
     assert [r[0] for r in rows[1:]] == ['Rain100H', 'DRD', 'Avg']
     printed = capsys.readouterr().out
     assert '| Rain100H |' in printed and "authors' protocol" in printed
+    assert 'LPIPS not reported' in printed
 
     names = sorted(os.listdir(osp.join(root, 'Rain100H', 'DRS', 'input')))
     assert sorted(os.listdir(osp.join(save, 'Rain100H'))) == names

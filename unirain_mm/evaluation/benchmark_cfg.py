@@ -8,7 +8,9 @@ config's ``test_benchmarks``.
 A name is one of the four RainRAG type splits (``DRS``, ``DRD``, ``NRS``,
 ``NRD``, read from ``<data_root>/test/<type>/``), a public benchmark of
 :data:`~unirain_mm.datasets.benchmarks.BENCHMARKS` (read from
-``<data_root>/<name>/<type>/``) or a group of :data:`BENCHMARK_GROUPS`.
+``<data_root>/<name>/<type>/``), any other converted set as ``<name>:<type>``
+(read from ``<data_root>/<name>/<type>/``, reported as ``<name>``) or a group
+of :data:`BENCHMARK_GROUPS`.
 A benchmark named explicitly must exist; a group skips its members that are
 not converted yet, with a message, so ``all`` evaluates whatever is there.
 """
@@ -20,7 +22,7 @@ from typing import List, Optional, Sequence, Tuple
 from mmengine.logging import print_log
 
 from unirain_mm.datasets.benchmarks import BENCHMARKS
-from unirain_mm.rain_types import RAIN_TYPES
+from unirain_mm.rain_types import RAIN_TYPES, rain_type_code
 
 #: group name -> benchmark names (METHOD.md section 4).
 BENCHMARK_GROUPS = OrderedDict([
@@ -44,8 +46,14 @@ def benchmark_location(name: str) -> Tuple[str, str]:
     """The ``(split, rain_type)`` folder pair a benchmark is read from.
 
     Raises:
-        ValueError: ``name`` is not a known benchmark.
+        ValueError: ``name`` is not a known benchmark or ``<name>:<type>``.
     """
+    if ':' in name:
+        split, _, rain_type = name.partition(':')
+        if not split:
+            raise ValueError(f'benchmark {name!r}: the name before ":" is '
+                             'empty')
+        return split, rain_type_code(rain_type)
     if name in RAIN_TYPES:
         return 'test', name
     if name in BENCHMARKS:
@@ -53,7 +61,8 @@ def benchmark_location(name: str) -> Tuple[str, str]:
     raise ValueError(
         f'unknown benchmark {name!r}; known: '
         f'{", ".join(BENCHMARK_GROUPS["all"])}; groups: '
-        f'{", ".join(BENCHMARK_GROUPS)}')
+        f'{", ".join(BENCHMARK_GROUPS)}; other converted sets: '
+        '<name>:<type>')
 
 
 def benchmark_dir(data_root: str, name: str) -> str:
@@ -154,7 +163,7 @@ def benchmark_test_cfg(names: Sequence[str],
                     rain_types=[rain_type],
                     test_mode=True,
                     pipeline=pipeline)))
-        evaluators.append(benchmark_metrics(name))
+        evaluators.append(benchmark_metrics(name.partition(':')[0]))
     return dict(
         test_dataloader=loaders,
         test_evaluator=evaluators,

@@ -74,7 +74,7 @@ def format_markdown(metrics: Dict[str, float]) -> str:
     header, rows = metrics_to_table(metrics)
     lines = markdown_table(header, rows)
     notes = list(dict.fromkeys(
-        METRIC_NOTES[n] for n in header if n in METRIC_NOTES))
+        note for name, note in METRIC_NOTES.items() if name in header))
     if notes:
         lines += [''] + [f'- {note}' for note in notes]
     return '\n'.join(lines) + '\n'
