@@ -51,6 +51,19 @@ def write_pair_tree(root: str, num_train: int = 4, num_test: int = 2,
     return root
 
 
+def import_tool(name: str):
+    """Import the script ``tools/<name>.py`` as a module (``name`` may hold a
+    sub-folder, e.g. ``'analysis/benchmark_speed'``)."""
+    import importlib
+    import sys
+    folder, module = osp.split(osp.join(REPO_ROOT, 'tools', name))
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(module)
+    finally:
+        sys.path.pop(0)
+
+
 def free_port() -> int:
     """A TCP port on the loopback interface that nothing listens on."""
     with socket.socket() as s:

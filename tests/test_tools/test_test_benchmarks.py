@@ -5,7 +5,6 @@ import json
 import os
 import os.path as osp
 import shutil
-import sys
 
 import cv2
 import pytest
@@ -13,17 +12,12 @@ from mmagic.registry import MODELS
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from conftest import REPO_ROOT, tiny_config
+from conftest import import_tool, tiny_config
 
 
 @pytest.fixture(scope='module')
 def test_tool():
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        import test as tool
-    finally:
-        sys.path.pop(0)
-    return tool
+    return import_tool('test')
 
 
 @pytest.fixture(scope='module')
