@@ -17,8 +17,9 @@ kb = dict(
              source='demoreal')
     ],
     ssim_size=64,  # the common size of the SSIM level
-    # faiss: 'auto' = exact up to exact_max entries, IVF above
-    index=dict(spec='auto', exact_max=100_000))
+    # faiss: 'auto' = exact up to exact_max entries, IVF above (searched
+    # with search_params; see tools/analysis/benchmark_retrieval.py)
+    index=dict(spec='auto', exact_max=100_000, search_params='nprobe=16'))
 
 queries = [dict(type='PairFolder', root='data/demo', split='train',
                 source='demo')]

@@ -74,7 +74,7 @@ def test_index_exact_and_ivf_up_to_date(tmp_path):
     kb = KnowledgeBase(str(tmp_path / 'kb'))
     kb.append(**_batch(0, 300, dim=8), signature=SIG)
     assert resolve_index_spec('auto', 300, exact_max=1000) == 'Flat'
-    assert resolve_index_spec('auto', 1_000_000, 1000) == 'IVF1024,Flat'
+    assert resolve_index_spec('auto', 1_000_000, 1000) == 'IVF4096,SQ8'
     flat = kb.index('auto', progress=False)
     assert flat.ntotal == 300
     q = np.ascontiguousarray(kb.text_vectors[[3, 200]])

@@ -38,14 +38,17 @@ def resolve_index_spec(spec: str, count: int, exact_max: int) -> str:
     """faiss ``index_factory`` string for ``spec``.
 
     ``'auto'`` is exact search (``'Flat'``) up to ``exact_max`` entries and
-    an inverted file with about sqrt(N) lists (a power of two) above.
+    above it an inverted file of about 4 sqrt(N) lists (a power of two) with
+    8-bit scalar-quantised vectors: a quarter of the memory traffic of
+    ``Flat`` lists, which is what bounds the search on a CPU
+    (``tools/analysis/benchmark_retrieval.py``).
     """
     if spec != 'auto':
         return spec
     if count <= exact_max:
         return 'Flat'
-    nlist = 2**round(math.log2(math.sqrt(count)))
-    return f'IVF{nlist},Flat'
+    nlist = 2**round(math.log2(4 * math.sqrt(count)))
+    return f'IVF{nlist},SQ8'
 
 
 class KnowledgeBase:
@@ -228,7 +231,7 @@ class KnowledgeBase:
     def index(self,
               spec: str = 'auto',
               exact_max: int = 100_000,
-              train_size: int = 100_000,
+              train_size: int = 200_000,
               chunk: int = 65_536,
               progress: bool = True):
         """The faiss L2 index over the caption embeddings, built or brought
@@ -236,7 +239,7 @@ class KnowledgeBase:
 
         Args:
             spec (str): faiss ``index_factory`` string (``'Flat'``: exact;
-                ``'IVF1024,Flat'``, ``'HNSW32'``, ``'IVF1024,SQ8'``...:
+                ``'IVF4096,SQ8'``, ``'IVF1024,Flat'``, ``'HNSW32'``...:
                 approximate) or ``'auto'`` (see :func:`resolve_index_spec`).
             exact_max (int): Largest base that ``'auto'`` searches exactly.
             train_size (int): Vectors sampled (seeded) to train an index

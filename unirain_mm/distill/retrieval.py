@@ -110,7 +110,8 @@ class Retriever:
         index (dict, optional): Keyword arguments of
             :meth:`KnowledgeBase.index` plus ``search_params``, a faiss
             parameter string such as ``'nprobe=16'`` or ``'efSearch=64'``
-            (approximate indexes only).
+            (ignored by exact indexes, so that ``spec='auto'`` can carry
+            the setting it needs above ``exact_max``).
         device (str): Where the SSIM runs, e.g. ``'cuda'``.
     """
 
@@ -129,7 +130,7 @@ class Retriever:
         index = dict(index or {})
         search_params = index.pop('search_params', None)
         self.index = kb.index(**index)
-        if search_params:
+        if search_params and not isinstance(self.index, faiss.IndexFlat):
             faiss.ParameterSpace().set_index_parameters(
                 self.index, search_params)
         self.device = torch.device(device)
@@ -146,7 +147,7 @@ class Retriever:
             Hits: K2 references per query by descending cosine.
         """
         k1 = min(self.k1, len(self.kb))
-        dist, ids = self.index.search(
+        _, ids = self.index.search(
             np.ascontiguousarray(text_q, dtype=np.float32), k1)
         valid = ids >= 0
         rows = np.where(valid, ids, 0)
@@ -154,9 +155,17 @@ class Retriever:
             *rows.shape, -1)  # (B, K1, D)
         cos = np.matmul(refs, image_q[:, :, None].astype(np.float32))[..., 0]
         cos[~valid] = -np.inf
-        hits = Hits(np.where(valid, ids, -1),
-                    np.sqrt(np.maximum(dist, 0)).astype(np.float32), cos)
-        return hits.take(_top_k(cos, ids, self.k2))
+        order = _top_k(cos, ids, self.k2)
+        top = np.take_along_axis(np.where(valid, ids, -1), order, 1)
+        # The survivors' caption distances are recomputed exactly:
+        # compressed indexes (SQ, PQ) return approximations, and exact
+        # values do not depend on how the queries were batched.
+        ok = top >= 0
+        text = self.kb.text_vectors[np.where(ok, top, 0).ravel()]
+        l2 = np.linalg.norm(text.reshape(*top.shape, -1) - text_q[:, None],
+                            axis=2)
+        return Hits(top, np.where(ok, l2, np.inf).astype(np.float32),
+                    np.take_along_axis(cos, order, 1))
 
     def rerank_ssim(self, query_thumbs: np.ndarray, hits: Hits) -> Hits:
         """Level 3.

@@ -19,6 +19,10 @@ class _Retry(Exception):
     """A failure worth another attempt (timeout, 5xx, 429, garbage)."""
 
 
+class _Refused(Exception):
+    """A failure that another attempt would repeat (other 4xx)."""
+
+
 @JUDGES.register_module()
 class OpenAIChatJudge(BaseJudge):
     """Asks a served vision-language model through ``POST
@@ -109,7 +113,7 @@ class OpenAIChatJudge(BaseJudge):
 
     def _ask(self, body: bytes) -> str:
         """One request; the reply text. Raises :class:`_Retry` on a
-        transient failure, ``RuntimeError`` on a permanent one."""
+        transient failure, :class:`_Refused` on a permanent one."""
         try:
             with self._slots:
                 resp = requests.post(self.url, data=body,
@@ -120,8 +124,8 @@ class OpenAIChatJudge(BaseJudge):
         if resp.status_code == 429 or resp.status_code >= 500:
             raise _Retry(f'HTTP {resp.status_code}: {resp.text[:200]}')
         if resp.status_code != 200:
-            raise RuntimeError(f'HTTP {resp.status_code} from {self.url}: '
-                               f'{resp.text[:300]}')
+            raise _Refused(f'HTTP {resp.status_code} from {self.url}: '
+                           f'{resp.text[:300]}')
         try:
             content = resp.json()['choices'][0]['message']['content']
         except (ValueError, KeyError, IndexError, TypeError):
@@ -144,6 +148,9 @@ class OpenAIChatJudge(BaseJudge):
             except _Retry as e:
                 error = str(e)
                 continue
+            except _Refused as e:
+                error = str(e)
+                break
             answer = parse_yes_no(raw)
             if answer is not None:
                 return JudgeAnswer(answer, raw=raw, attempts=attempt,
