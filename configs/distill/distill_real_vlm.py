@@ -67,9 +67,9 @@ judges = [
     dict(_judge, name='internvl2_5_8b', base_url='http://127.0.0.1:23333/v1',
          model='OpenGVLab/InternVL2_5-8B'),
     dict(_judge, name='llava_next_7b', base_url='http://127.0.0.1:8001/v1',
-         model='llava-hf/llava-v1.6-mistral-7b-hf'),
+         model='llava-hf/llava-v1.6-vicuna-7b-hf'),
     dict(_judge, name='mobilevlm_3b', base_url='http://127.0.0.1:23334/v1',
-         model='mtgv/MobileVLM_V2-3B'),
+         model='mobilevlm-v2-3b'),
 ]
 vote = dict(quorum=2)
 
