@@ -66,3 +66,26 @@ def test_unreadable_query_is_rejected_with_its_error(distill_cfg, tmp_path):
     (rec, ) = read_manifest(finalize(cfg, pack=False,
                                      report=False)['manifest'])
     assert rec['decision'] == 'reject' and 'missing.png' in rec['error']
+
+
+def test_redo_abstained_after_a_judge_server_failed(distill_cfg, chat_server,
+                                                    completion):
+    state = dict(reply='I cannot see the images')
+    server = chat_server(lambda body, n: (200, completion(state['reply']), 0))
+    cfg = distill_cfg
+    served = dict(type='OpenAIChatJudge', base_url=server.url, model='m',
+                  max_retries=0, image_max_side=32)
+    cfg.judges = [cfg.judges[0], dict(served, name='a'),
+                  dict(served, name='b')]
+    build_knowledge_base(cfg, progress=False)
+    Distiller(cfg).run(progress=False)
+    first = list(read_manifest(finalize(cfg, pack=False,
+                                        report=False)['manifest']))
+    assert {r['decision'] for r in first} == {'abstain'}  # never a yes
+    state['reply'] = 'Yes'
+    assert Distiller(cfg).run(progress=False) == 0  # abstained = finished
+    assert Distiller(cfg).run(redo_abstained=True, progress=False) == 16
+    out = finalize(cfg, report=False)
+    again = list(read_manifest(out['manifest']))
+    assert {r['decision'] for r in again} == {'keep'}
+    assert {r['attempt'] for r in again} == {2} and len(again) == 16
