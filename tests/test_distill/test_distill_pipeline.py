@@ -3,6 +3,9 @@ knowledge base, manifest, LMDB readable by the data layer, report."""
 import json
 import os.path as osp
 
+from distill_fixtures import (  # noqa: F401  (fixtures, used by name)
+    chat_server, completion, distill_cfg, distill_data)
+
 from unirain_mm.datasets import ManifestSubset, PairedLmdbDataset
 from unirain_mm.distill import (Distiller, KnowledgeBase,
                                 build_knowledge_base, finalize)

@@ -8,6 +8,9 @@ import subprocess
 import sys
 import time
 
+from distill_fixtures import (  # noqa: F401  (fixtures, used by name)
+    chat_server, completion, distill_cfg, distill_data)
+
 from unirain_mm.distill import build_knowledge_base
 from unirain_mm.distill.results import read_manifest, shard_files
 

@@ -5,6 +5,9 @@ import os.path as osp
 import subprocess
 import sys
 
+from distill_fixtures import (  # noqa: F401  (fixtures, used by name)
+    distill_cfg, distill_data)
+
 from unirain_mm.distill import Distiller, build_knowledge_base, finalize
 from unirain_mm.distill.results import read_manifest, shard_files
 

@@ -6,6 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
+from distill_fixtures import (  # noqa: F401  (fixtures, used by name)
+    chat_server, completion)
+
 from unirain_mm.distill.judges import JudgeQuery, OpenAIChatJudge
 
 

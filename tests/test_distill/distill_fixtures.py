@@ -1,5 +1,8 @@
 """Fixtures of the distillation tests: small demo data, the demo config
-pointed at it, and a loopback chat-completions server."""
+pointed at it, and a loopback chat-completions server.
+
+A module, not a ``conftest.py``: test modules import the fixtures they use,
+so that the name ``conftest`` keeps meaning ``tests/conftest.py``."""
 import json
 import os.path as osp
 import threading
