@@ -1,9 +1,10 @@
 # The paper's pipeline: BLIP captions, CLIP ViT-B/16 embeddings, three
 # vision-language judges served over HTTP (OpenAI-compatible chat
-# completions), a pair kept when 2 of 3 say yes. See README, "Dataset
-# distillation with real weights and served VLMs", for the serving commands.
+# completions), a pair kept when 2 of 3 say yes. See README, "With real
+# weights and served VLMs on GPUs", for the serving commands.
 #
-#   python tools/distill/distill.py build-kb configs/distill/distill_real_vlm.py
+#   python tools/distill/distill.py build-kb \
+#       configs/distill/distill_real_vlm.py
 #   torchrun --nproc_per_node 8 tools/distill/distill.py run \
 #       configs/distill/distill_real_vlm.py --launcher pytorch
 work_dir = 'work_dirs/distill_real_vlm'

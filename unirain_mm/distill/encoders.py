@@ -25,6 +25,7 @@ import torch
 
 from .registry import ENCODERS
 
+CLIP_B16_CONFIG = 'mmpretrain::clip/clip_vit-base-p16_zeroshot-cls_in1k.py'
 # OpenAI CLIP's RGB statistics, used by both BLIP and CLIP in mmpretrain.
 CLIP_MEAN = (122.770938, 116.7460125, 104.09373615)
 CLIP_STD = (68.5005327, 66.6321579, 70.32316305)
@@ -192,8 +193,7 @@ class ClipEmbedder(_MMPretrainModel, BaseEmbedder):
     """
 
     def __init__(self,
-                 model: Union[str, dict] = (
-                     'mmpretrain::clip/clip_vit-base-p16_zeroshot-cls_in1k.py'),
+                 model: Union[str, dict] = CLIP_B16_CONFIG,
                  input_size: int = 224,
                  **kwargs) -> None:
         super().__init__(model, input_size=input_size, **kwargs)

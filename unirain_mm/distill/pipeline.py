@@ -37,8 +37,9 @@ class _ImageFiles(Dataset):
 
     def __init__(self, paths: Sequence[str], max_side: int,
                  thumb_size: int) -> None:
-        self.paths, self.max_side, self.thumb_size = paths, max_side, \
-            thumb_size
+        self.paths = paths
+        self.max_side = max_side
+        self.thumb_size = thumb_size
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -155,9 +156,10 @@ class Distiller:
                 'first with tools/distill/build_kb.py')
         self.kb.check_signature(encoder_signature(cfg.encoders))
         self.captioner, self.embedder = build_encoders(cfg.encoders)
-        device = resolve_device(cfg.encoders.captioner.get('device', 'auto'))
+        # SSIM on this rank's GPU unless the config names a device
+        retrieval = {'device': str(resolve_device()), **cfg.retrieval}
         self.retriever = Retriever(self.kb, index=cfg.kb.get('index'),
-                                   device=str(device), **cfg.retrieval)
+                                   **retrieval)
         self.judges: List[BaseJudge] = [
             JUDGES.build(j, default_args=dict(prompt=cfg.get('prompt')))
             for j in cfg.judges
@@ -216,6 +218,14 @@ class Distiller:
         ``world_size``-th query in key order, from ``rank``), skipping the
         ones any earlier run finished. Results are appended and synced to
         disk after each batch.
+
+        Args:
+            rank (int): This process's rank.
+            world_size (int): Number of processes.
+            redo_abstained (bool): Judge again the queries whose latest
+                decision is ``'abstain'`` (their ``attempt`` goes up; the
+                merge keeps the latest attempt).
+            progress (bool): Show a progress bar.
 
         Returns:
             int: Queries judged by this call.

@@ -13,7 +13,7 @@ YES, NO, ABSTAIN = 'yes', 'no', 'abstain'
 
 #: The default question; placeholders: ``{rain_type}``, ``{rain_type_name}``,
 #: ``{num_refs}``, ``{caption}``. The images come before it, each after a
-#: short label (see :func:`labelled_images`).
+#: short label (see :meth:`VLMJudge.labelled_images`).
 DEFAULT_PROMPT = (
     'You are auditing training data for an image deraining model. The first '
     'image is a rainy image ({rain_type_name}) from a paired, mostly '
@@ -90,24 +90,6 @@ def parse_yes_no(text: str) -> Optional[str]:
     return found.pop() if len(found) == 1 else None
 
 
-def labelled_images(query: JudgeQuery, include_target: bool,
-                    max_side: Optional[int]) -> List[Tuple[str, np.ndarray]]:
-    """The images a vision-language judge sees, each with its label.
-
-    Returns:
-        list[tuple[str, np.ndarray]]: ``(label, RGB (H, W, 3) uint8)`` for
-        the rainy image, the clean target (if ``include_target``) and each
-        reference.
-    """
-    items = [('Rainy image to judge:', query.input_path)]
-    if include_target and query.target_path:
-        items.append(('Its clean target:', query.target_path))
-    items += [(f'Real rainy photo {i}:', ref['path'])
-              for i, ref in enumerate(query.references, 1)]
-    return [(label, fit_max_side(read_rgb(path), max_side))
-            for label, path in items]
-
-
 class BaseJudge:
     """A yes/no judge of (query, references, prompt).
 
@@ -154,3 +136,35 @@ class BaseJudge:
         except Exception as e:  # a judge failure must never become a yes
             return JudgeAnswer(ABSTAIN, error=f'{type(e).__name__}: {e}',
                                seconds=time.monotonic() - start)
+
+
+class VLMJudge(BaseJudge):
+    """A judge that shows a vision-language model labelled images.
+
+    Args:
+        name (str): Judge name.
+        prompt (str, optional): Prompt template.
+        include_target (bool): Also show the clean target.
+        image_max_side (int): Images are shrunk to this longer side.
+    """
+
+    def __init__(self,
+                 name: str,
+                 prompt: Optional[str] = None,
+                 include_target: bool = True,
+                 image_max_side: int = 448) -> None:
+        super().__init__(name, prompt)
+        self.include_target = include_target
+        self.image_max_side = image_max_side
+
+    def labelled_images(self,
+                        query: JudgeQuery) -> List[Tuple[str, np.ndarray]]:
+        """``(label, RGB (H, W, 3) uint8)`` for the rainy image, the clean
+        target (if ``include_target``) and each reference, in this order."""
+        items = [('Rainy image to judge:', query.input_path)]
+        if self.include_target and query.target_path:
+            items.append(('Its clean target:', query.target_path))
+        items += [(f'Real rainy photo {i}:', ref['path'])
+                  for i, ref in enumerate(query.references, 1)]
+        return [(label, fit_max_side(read_rgb(path), self.image_max_side))
+                for label, path in items]

@@ -6,12 +6,12 @@ import torch
 
 from ..encoders import resolve_device
 from ..registry import JUDGES
-from .base import (ABSTAIN, BaseJudge, JudgeAnswer, JudgeQuery,
-                   labelled_images, parse_yes_no)
+from .base import (ABSTAIN, JudgeAnswer, JudgeQuery, VLMJudge,
+                   parse_yes_no)
 
 
 @JUDGES.register_module()
-class TransformersVLMJudge(BaseJudge):
+class TransformersVLMJudge(VLMJudge):
     """A vision-language model loaded with ``AutoProcessor`` and
     ``AutoModelForVision2Seq`` and asked with greedy ``generate``.
 
@@ -50,12 +50,10 @@ class TransformersVLMJudge(BaseJudge):
                  dtype: str = 'bfloat16',
                  device: str = 'auto',
                  trust_remote_code: bool = False) -> None:
-        super().__init__(name, prompt)
+        super().__init__(name, prompt, include_target, image_max_side)
         self.model_path = model_path
         self.prompt_format = prompt_format
         self.image_token = image_token
-        self.include_target = include_target
-        self.image_max_side = image_max_side
         self.max_new_tokens = max_new_tokens
         self.dtype = getattr(torch, dtype)
         self.device = resolve_device(device)
@@ -83,8 +81,7 @@ class TransformersVLMJudge(BaseJudge):
         if self._model is None:
             self._load()
         from PIL import Image
-        items = labelled_images(query, self.include_target,
-                                self.image_max_side)
+        items = self.labelled_images(query)
         inputs = self._processor(
             text=[self.render_text(query, [label for label, _ in items])],
             images=[Image.fromarray(img) for _, img in items],

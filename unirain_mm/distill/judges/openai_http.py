@@ -11,8 +11,8 @@ import requests
 
 from ..images import to_data_url
 from ..registry import JUDGES
-from .base import (ABSTAIN, BaseJudge, JudgeAnswer, JudgeQuery,
-                   labelled_images, parse_yes_no)
+from .base import (ABSTAIN, JudgeAnswer, JudgeQuery, VLMJudge,
+                   parse_yes_no)
 
 
 class _Retry(Exception):
@@ -24,7 +24,7 @@ class _Refused(Exception):
 
 
 @JUDGES.register_module()
-class OpenAIChatJudge(BaseJudge):
+class OpenAIChatJudge(VLMJudge):
     """Asks a served vision-language model through ``POST
     {base_url}/chat/completions``, with the images as base64 data URLs.
 
@@ -71,7 +71,7 @@ class OpenAIChatJudge(BaseJudge):
                  max_tokens: int = 8,
                  system_prompt: Optional[str] = None,
                  extra_body: Optional[dict] = None) -> None:
-        super().__init__(name, prompt)
+        super().__init__(name, prompt, include_target, image_max_side)
         self.url = base_url.rstrip('/') + '/chat/completions'
         self.model = model
         self.api_key_env = api_key_env
@@ -80,8 +80,6 @@ class OpenAIChatJudge(BaseJudge):
         self.retry_backoff = retry_backoff
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        self.include_target = include_target
-        self.image_max_side = image_max_side
         self.image_format = image_format
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
@@ -90,8 +88,7 @@ class OpenAIChatJudge(BaseJudge):
     def request_body(self, query: JudgeQuery) -> dict:
         """The chat-completions request for ``query``."""
         content = []
-        for label, img in labelled_images(query, self.include_target,
-                                          self.image_max_side):
+        for label, img in self.labelled_images(query):
             content.append(dict(type='text', text=label))
             content.append(
                 dict(type='image_url',
