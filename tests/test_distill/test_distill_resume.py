@@ -76,3 +76,6 @@ def test_kill_and_resume(distill_cfg, chat_server, completion, tmp_path):
     cfg.dump(cfg_path)
     out = _tool().main(['run', cfg_path, '--no-pack', '--no-report'])
     assert _comparable(out['manifest']) == resumed
+    report = _tool().main(['report', out['manifest'],
+                           str(tmp_path / 'report')])['report']
+    assert '16 pairs: 16 keep' in open(report).read()

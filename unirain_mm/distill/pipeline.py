@@ -172,7 +172,17 @@ class Distiller:
 
     def process(self, records: Sequence[PairRecord], batch: List[dict],
                 attempts: Dict[str, int]) -> List[dict]:
-        """Result records of one loaded batch (see :meth:`run`)."""
+        """Encode, retrieve, judge and vote on one loaded batch.
+
+        Args:
+            records (Sequence[PairRecord]): The pairs the batch indexes.
+            batch (list[dict]): Items of the image loader (``index`` into
+                ``records``, ``image``, ``thumb`` or ``error``).
+            attempts (dict[str, int]): Earlier attempts per key.
+
+        Returns:
+            list[dict]: One manifest record per item.
+        """
         good, bad = _split_readable(batch)
         out = [
             _record(records[item['index']], attempts.get(
