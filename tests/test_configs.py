@@ -16,7 +16,12 @@ CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
 PAPER = osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_all.py')
 
 
-@pytest.mark.parametrize('path', [c for c in CONFIGS if '_base_' not in c],
+# configs/distill/ configure the distillation pipeline, not a model
+MODEL_CONFIGS = [c for c in CONFIGS if '_base_' not in c
+                 and osp.join('configs', 'distill') not in c]
+
+
+@pytest.mark.parametrize('path', MODEL_CONFIGS,
                          ids=lambda p: osp.relpath(p, REPO_ROOT))
 def test_config_parses(path):
     cfg = Config.fromfile(path)
@@ -64,3 +69,12 @@ def test_paper_config_trains_from_packed_lmdb(pair_tree, tmp_path):
     runner.train()
     assert runner.iter == 1
     assert runner.message_hub.get_scalar('train/loss').current() > 0
+
+
+@pytest.mark.parametrize('name', ['distill_demo_offline.py',
+                                  'distill_real_vlm.py'])
+def test_distill_configs_parse(name):
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'distill', name))
+    assert cfg.retrieval.k3 == 3
+    assert len(cfg.judges) == 3 and cfg.vote.quorum == 2
+    assert cfg.queries and cfg.encoders
