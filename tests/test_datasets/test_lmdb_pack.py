@@ -33,7 +33,7 @@ def test_layout_and_meta_info(records, tmp_path):
         assert sorted(os.listdir(tmp_path / db)) == [
             'data.mdb', 'lock.mdb', 'meta_info.txt']
         lines = (tmp_path / db / 'meta_info.txt').read_text().splitlines()
-        assert lines[0] == f'{records[0].key}.png (32,32,3) 1 DRS ' \
+        assert lines[0] == f'{records[0].key}.png (32,32,3) 0 DRS ' \
             f'{records[0].source}'
         assert [ln.split('.')[0] for ln in lines] == [r.key for r in records]
     assert verify_pairs(records, str(tmp_path), progress=False) == {}

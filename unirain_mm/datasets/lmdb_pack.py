@@ -10,7 +10,7 @@ Both databases hold the same keys. A value is the image as PNG (BGR, as
 BasicSR stores it) at ``compress_level``. ``meta_info.txt`` has one line per
 key in the order of the records::
 
-    rain13k_Rain100H_rain-001.png (321,481,3) 1 DRS rain13k
+    rain13k_Rain100H_rain-001.png (321,481,3) 0 DRS rain13k
 
 i.e. BasicSR's three columns plus the rain type and the source; mmagic and
 BasicSR read only the first columns.
@@ -142,7 +142,7 @@ def _done_keys(envs) -> set:
 
 def pack_pairs(records: Sequence[PairRecord],
                out_dir: str,
-               compress_level: int = 1,
+               compress_level: int = 0,
                num_workers: int = 0,
                progress: bool = True,
                policy: Optional[dict] = None,
@@ -153,7 +153,9 @@ def pack_pairs(records: Sequence[PairRecord],
         records (Sequence[PairRecord]): Pairs to pack; keys must be unique.
         out_dir (str): Output folder; re-running with the same records
             resumes an interrupted run (a finished one is left as is).
-        compress_level (int): PNG compression 0-9; 1 decodes fast.
+        compress_level (int): PNG compression 0-9. 0 (stored, no deflate)
+            decodes about twice as fast as 1 (BasicSR's default) at about
+            twice the disk; see ``docs/benchmarks.md``.
         num_workers (int): Processes that read and encode images (0: none).
         progress (bool): Show a progress bar.
         policy (dict, optional): Bad-data policy overrides
