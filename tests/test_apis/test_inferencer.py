@@ -1,7 +1,5 @@
 """Tiled inference, the config-driven inferencer and tools/infer.py."""
 import os
-import os.path as osp
-import sys
 
 import cv2
 import numpy as np
@@ -9,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import DEMO_CONFIG, REPO_ROOT
+from conftest import DEMO_CONFIG, import_tool
 from unirain_mm.apis import UniRainInferencer, tile_starts, tiled_forward
 from unirain_mm.apis.inferencer import global_routes
 from unirain_mm.models.editors.unirain.moe import HardMoE
@@ -201,12 +199,7 @@ def test_inferencer_errors(tiny_ckpt, tmp_path):
 
 
 def _infer_tool():
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        import infer
-    finally:
-        sys.path.pop(0)
-    return infer
+    return import_tool('infer')
 
 
 def test_cli_folder_glob_skip_and_missing(tiny_ckpt, tmp_path, capsys):

@@ -1,6 +1,5 @@
 """A run killed mid-way (SIGKILL) resumes without redoing finished queries
 and without losing any; the result equals an uninterrupted run's."""
-import importlib.util
 import os
 import os.path as osp
 import signal
@@ -8,6 +7,7 @@ import subprocess
 import sys
 import time
 
+from conftest import import_tool
 from distill_fixtures import (  # noqa: F401  (fixtures, used by name)
     chat_server, completion, distill_cfg, distill_data)
 
@@ -19,10 +19,7 @@ TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('distill_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_tool('distill/distill')
 
 
 def _lines(work_dir):

@@ -1,18 +1,13 @@
 """tools/dataset_converters/pack_lmdb.py: the three inputs, verify, errors."""
-import importlib.util
 import os.path as osp
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import import_tool
 from unirain_mm.datasets.lmdb_pack import read_meta_info
 from unirain_mm.datasets.pairs import records_from_layout, write_pair_list
 
-spec = importlib.util.spec_from_file_location(
-    'pack_lmdb', osp.join(REPO_ROOT, 'tools', 'dataset_converters',
-                          'pack_lmdb.py'))
-pack_lmdb = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pack_lmdb)
+pack_lmdb = import_tool('dataset_converters/pack_lmdb')
 
 
 def keys(out):

@@ -11,6 +11,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
 from unirain_mm.fileio import atomic_write_text  # noqa: E402
 from .images import fit_max_side, read_rgb  # noqa: E402
 from .results import read_manifest  # noqa: E402
@@ -94,13 +95,6 @@ def _example_grid(examples: List[dict], path: str, thumb: int) -> None:
     plt.close(fig)
 
 
-def _table(header: List[str], rows: List[List]) -> List[str]:
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
-    return lines + ['| ' + ' | '.join(str(c) for c in r) + ' |'
-                    for r in rows]
-
-
 def _group_rows(counts: Dict[str, Counter]) -> List[List]:
     rows = []
     for name in sorted(counts):
@@ -154,9 +148,9 @@ def make_report(manifest: str, out_dir: str, num_examples: int = 6,
              '', '![keep rate](keep_rate.png)', '']
     header = ['', 'pairs', *DECISIONS, 'keep rate']
     for title, counts in by.items():
-        lines += [f'## By {title}', ''] + _table(
+        lines += [f'## By {title}', ''] + markdown_table(
             [title] + header[1:], _group_rows(counts)) + ['']
-    lines += ['## Judges', ''] + _table(
+    lines += ['## Judges', ''] + markdown_table(
         ['judge', 'yes', 'no', 'abstain'],
         [[name, c['yes'], c['no'], c['abstain']]
          for name, c in sorted(judges.items())]) + ['']

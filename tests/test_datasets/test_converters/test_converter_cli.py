@@ -1,25 +1,15 @@
 """tools/dataset_converters/convert_rain_datasets.py."""
-import importlib.util
-import os.path as osp
 
 import pytest
 
+from conftest import import_tool
 from unirain_mm.datasets.converters import CONVERTERS
 
 from converter_trees import check_output_fixture, tree  # noqa: F401 (fixtures)
 
-TOOL = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
-    'tools', 'dataset_converters', 'convert_rain_datasets.py')
-
-
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('convert_rain_datasets',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_tool('dataset_converters/convert_rain_datasets')
 
 
 def test_list_datasets_shows_every_layout(tool, capsys):

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import os.path as osp
-import sys
 import uuid
 from unittest.mock import MagicMock
 
@@ -18,7 +17,7 @@ from mmagic.structures import DataSample
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 
-from conftest import REPO_ROOT, tiny_config, write_pair_tree
+from conftest import import_tool, tiny_config, write_pair_tree
 from unirain_mm.engine import CoBa, ReweightingHook
 from unirain_mm.engine.hooks.reweighting import apply_floor
 from unirain_mm.rain_types import RAIN_TYPES
@@ -309,11 +308,7 @@ def test_slowest_type_gains_weight(hard_tree, tmp_path, one_thread):
     png = tmp_path / 'reweighting.png'
     assert png.stat().st_size > 0
     png.unlink()
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis'))
-    try:
-        import plot_reweighting
-    finally:
-        sys.path.pop(0)
+    plot_reweighting = import_tool('analysis/plot_reweighting')
     assert plot_reweighting.main([str(tmp_path)]) == str(png)
     assert png.stat().st_size > 0
     out = str(tmp_path / 'again.png')
