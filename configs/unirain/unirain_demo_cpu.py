@@ -52,10 +52,9 @@ test_dataloader = [
 ]
 # The test also scores the rainy input, to show what the model gained.
 test_evaluator = [[
-    dict(type='PSNR', convert_to='Y', prefix=t),
-    dict(type='SSIM', convert_to='Y', prefix=t),
-    dict(type='InputPSNR', convert_to='Y', prefix=t),
-    dict(type='InputSSIM', convert_to='Y', prefix=t),
+    dict(type=metric, prefix=t)
+    for metric in ('PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS', 'InputPSNRY',
+                   'InputSSIMY', 'InputPSNRRGB')
 ] for t in rain_types]
 
 optim_wrapper = dict(optimizer=dict(lr=2e-3))

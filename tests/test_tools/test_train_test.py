@@ -83,13 +83,15 @@ def test_test_tool_writes_tables(pair_tree, tmp_path):
         [cfg_path, str(tmp_path / 'iter_2.pth'), '--out',
          str(tmp_path / 'res')])
     for t in ('DRS', 'DRD', 'NRS', 'NRD', 'Avg'):
-        for name in ('PSNR', 'SSIM', 'InputPSNR', 'InputSSIM'):
+        for name in ('PSNR-Y', 'SSIM-Y', 'PSNR-RGB', 'InputPSNR-Y',
+                     'InputSSIM-Y', 'InputPSNR-RGB'):
             assert f'{t}/{name}' in metrics
     with open(tmp_path / 'res.json') as f:
         assert json.load(f) == pytest.approx(metrics)
     table = (tmp_path / 'res.md').read_text()
     assert table.splitlines()[0] == \
-        '| set | InputPSNR | PSNR | InputSSIM | SSIM |'
+        '| set | InputPSNR-Y | PSNR-Y | InputSSIM-Y | SSIM-Y | ' \
+        'InputPSNR-RGB | PSNR-RGB |'
     assert '| Avg |' in table
 
 

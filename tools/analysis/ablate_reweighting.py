@@ -93,17 +93,18 @@ def build_config(name: str, args: argparse.Namespace) -> Config:
 
 
 def format_table(results: Dict[str, Dict[str, float]]) -> str:
-    """Per-type and average PSNR (dB) of each strategy as Markdown."""
+    """Per-type and average Y-channel PSNR (dB) of each strategy as
+    Markdown."""
     columns = list(RAIN_TYPES) + ['Avg']
-    base = results.get('uniform', {}).get('Avg/PSNR')
-    header = ['strategy'] + [f'{c} PSNR' for c in columns]
+    base = results.get('uniform', {}).get('Avg/PSNR-Y')
+    header = ['strategy'] + [f'{c} PSNR-Y' for c in columns]
     if base is not None:
         header.append('Avg vs uniform')
     rows = []
     for name, metrics in results.items():
-        row = [name] + [f'{metrics[f"{c}/PSNR"]:.2f}' for c in columns]
+        row = [name] + [f'{metrics[f"{c}/PSNR-Y"]:.2f}' for c in columns]
         if base is not None:
-            row.append(f'{metrics["Avg/PSNR"] - base:+.2f}')
+            row.append(f'{metrics["Avg/PSNR-Y"] - base:+.2f}')
         rows.append(row)
     return '\n'.join(markdown_table(header, rows)) + '\n'
 

@@ -67,4 +67,9 @@ val_evaluator = [[
     dict(type='SSIM', convert_to='Y', prefix=t),
 ] for t in rain_types]
 test_dataloader = _per_type_loaders('test')
-test_evaluator = val_evaluator
+# Testing reports both conventions, labelled: PSNR-Y/SSIM-Y (mmagic's) and
+# PSNR-RGB/SSIM-Y/LPIPS (the authors'; LPIPS only with local AlexNet weights).
+test_evaluator = [[
+    dict(type=metric, prefix=t)
+    for metric in ('PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS')
+] for t in rain_types]
