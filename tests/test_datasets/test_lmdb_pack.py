@@ -108,6 +108,10 @@ def test_kill_and_resume(records, tmp_path):
     assert verify_pairs(records, str(out), progress=False) == {}
     # a finished pack of the same records is left as it is
     assert pack_pairs(records, str(out), progress=False) == info
+    # killed after meta_info.txt but before pack_info.json: still finished
+    os.remove(out / 'pack_info.json')
+    assert pack_pairs(records, str(out), progress=False)['num_pairs'] == 16
+    assert (out / 'pack_info.json').is_file()
     with pytest.raises(ValueError, match='already holds a finished'):
         pack_pairs(records[:3], str(out), progress=False)
 

@@ -21,6 +21,7 @@ database; the next run skips the keys both databases hold. ``meta_info.txt``
 is written last, atomically: a database without it is unfinished and
 :class:`PairedLmdbDataset` refuses to read it.
 """
+import json
 import os
 import os.path as osp
 from collections import Counter
@@ -235,7 +236,12 @@ def _commit(envs, meta_dbs, batch, compress_level: int,
 
 def _finish(envs, meta_dbs, db_paths, records, skipped, compress_level,
             info_path) -> Dict:
-    """Write ``meta_info.txt`` (record order) and ``pack_info.json``."""
+    """Write ``meta_info.txt`` (record order) and ``pack_info.json``.
+
+    Both ``meta_info.txt`` files are written before either side table is
+    dropped, so a kill at any point leaves either a resumable or a finished
+    pack.
+    """
     packed = [r for r in records if r.key not in skipped]
     for env, meta_db, db_path in zip(envs, meta_dbs, db_paths):
         with env.begin() as txn:
@@ -243,6 +249,7 @@ def _finish(envs, meta_dbs, db_paths, records, skipped, compress_level,
                      for rec in packed]
         atomic_write_text(osp.join(db_path, META_FILE),
                           '\n'.join(lines) + '\n')
+    for env, meta_db in zip(envs, meta_dbs):
         with env.begin(write=True) as txn:
             txn.drop(meta_db, delete=True)
     info = _summary(read_meta_info(osp.join(db_paths[0], META_FILE)),
@@ -263,25 +270,29 @@ def _summary(lines: List[MetaLine], skipped: Dict[str, str],
 
 def _check_finished(db_paths, records, info_path) -> Dict:
     """A finished pack of the same records is kept; other records refused."""
-    keys = [m.key for m in read_meta_info(osp.join(db_paths[0], META_FILE))]
+    lines = read_meta_info(osp.join(db_paths[0], META_FILE))
+    keys = {m.key for m in lines}
     wanted = {r.key for r in records}
-    extra = set(keys) - wanted
+    out_dir = osp.dirname(db_paths[0])
+    extra = keys - wanted
     if extra:
         raise ValueError(
-            f'{osp.dirname(db_paths[0])} already holds a finished database '
-            f'with {len(extra)} keys not in the records (e.g. '
-            f'{sorted(extra)[:3]}); choose another output folder')
+            f'{out_dir} already holds a finished database with {len(extra)} '
+            f'keys not in the records (e.g. {sorted(extra)[:3]}); choose '
+            'another output folder')
     if osp.isfile(info_path):
-        import json
         with open(info_path) as f:
             info = json.load(f)
-        if len(keys) + len(info.get('skipped', {})) == len(wanted):
-            return info
-    missing = wanted - set(keys)
-    raise ValueError(
-        f'{osp.dirname(db_paths[0])} already holds a finished database '
-        f'without {len(missing)} of the records (e.g. {sorted(missing)[:3]});'
-        ' choose another output folder')
+    else:  # killed between meta_info.txt and pack_info.json
+        info = _summary(lines, {}, lines[0].compress_level if lines else 0)
+        save_json_atomic(info, info_path)
+    missing = wanted - keys - set(info['skipped'])
+    if missing:
+        raise ValueError(
+            f'{out_dir} already holds a finished database without '
+            f'{len(missing)} of the records (e.g. {sorted(missing)[:3]}); '
+            'choose another output folder')
+    return info
 
 
 def verify_pairs(records: Sequence[PairRecord],
