@@ -89,3 +89,16 @@ def test_test_cfg_has_one_prefixed_evaluator_per_loader(root):
     assert {m['type'] for m in evaluators[0]} == {
         'PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS', 'InputPSNRY', 'InputSSIMY',
         'InputPSNRRGB'}
+
+
+def test_same_folder_once_and_distinct_prefixes(root, pair_tree):
+    shutil.copytree(os.path.join(pair_tree, 'val'), os.path.join(root, 'val'))
+    names = ['Rain100H', 'Rain100H:DRS', 'val:DRS', 'val:NRD', 'DRS',
+             'test:DRS']
+    assert resolve_benchmarks(names, root) == [
+        'Rain100H', 'val:DRS', 'val:NRD', 'DRS']
+    cfg = benchmark_test_cfg(names, root)
+    prefixes = [{m['prefix'] for m in e} for e in cfg['test_evaluator']]
+    # MultiTestLoop refuses repeated prefixes, so one name tested with two
+    # types gets the type in its prefix
+    assert prefixes == [{'Rain100H'}, {'val-DRS'}, {'val-NRD'}, {'DRS'}]

@@ -16,8 +16,8 @@ not converted yet, with a message, so ``all`` evaluates whatever is there.
 """
 import logging
 import os.path as osp
-from collections import OrderedDict
-from typing import List, Optional, Sequence, Tuple
+from collections import Counter, OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
@@ -79,7 +79,7 @@ def resolve_benchmarks(names: Sequence[str], data_root: str) -> List[str]:
         data_root (str): Root of the converted benchmarks.
 
     Returns:
-        list[str]: Unique benchmark names in the given order.
+        list[str]: Benchmark names in the given order, one per folder.
 
     Raises:
         ValueError: An unknown name.
@@ -106,7 +106,11 @@ def resolve_benchmarks(names: Sequence[str], data_root: str) -> List[str]:
                 'with its converter in tools/dataset_converters/ (see '
                 'README, "Data"), or pass --data-root.')
         selected.append(name)
-    selected = list(dict.fromkeys(selected))
+    # one entry per folder: 'Rain100H' and 'Rain100H:DRS' are the same set
+    by_location = {}
+    for name in selected:
+        by_location.setdefault(benchmark_location(name), name)
+    selected = list(by_location.values())
     if not selected:
         raise FileNotFoundError(
             f'none of the benchmarks {list(names)} is under {data_root}; '
@@ -125,6 +129,20 @@ def benchmark_metrics(prefix: str) -> List[dict]:
     names = ('PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS', 'InputPSNRY', 'InputSSIMY',
              'InputPSNRRGB')
     return [dict(type=name, prefix=prefix) for name in names]
+
+
+def benchmark_prefixes(names: Sequence[str]) -> Dict[str, str]:
+    """The metric prefix (and save folder) of each benchmark: its name
+    without ``:<type>``, or ``<name>-<type>`` when one name is tested with
+    several types (``val:DRS val:DRD`` -> ``val-DRS``, ``val-DRD``), because
+    MultiTestLoop needs distinct prefixes."""
+    bases = Counter(name.partition(':')[0] for name in names)
+    prefixes = {}
+    for name in names:
+        base = name.partition(':')[0]
+        prefixes[name] = base if bases[base] == 1 else \
+            f'{base}-{benchmark_location(name)[1]}'
+    return prefixes
 
 
 def benchmark_test_cfg(names: Sequence[str],
@@ -147,7 +165,9 @@ def benchmark_test_cfg(names: Sequence[str],
     """
     pipeline = list(TEST_PIPELINE if pipeline is None else pipeline)
     loaders, evaluators = [], []
-    for name in resolve_benchmarks(names, data_root):
+    selected = resolve_benchmarks(names, data_root)
+    prefixes = benchmark_prefixes(selected)
+    for name in selected:
         split, rain_type = benchmark_location(name)
         loaders.append(
             dict(
@@ -163,7 +183,7 @@ def benchmark_test_cfg(names: Sequence[str],
                     rain_types=[rain_type],
                     test_mode=True,
                     pipeline=pipeline)))
-        evaluators.append(benchmark_metrics(name.partition(':')[0]))
+        evaluators.append(benchmark_metrics(prefixes[name]))
     return dict(
         test_dataloader=loaders,
         test_evaluator=evaluators,
