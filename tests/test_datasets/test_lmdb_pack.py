@@ -108,12 +108,35 @@ def test_kill_and_resume(records, tmp_path):
     assert verify_pairs(records, str(out), progress=False) == {}
     # a finished pack of the same records is left as it is
     assert pack_pairs(records, str(out), progress=False) == info
-    # killed after meta_info.txt but before pack_info.json: still finished
+    # without pack_info.json (a BasicSR-made pack): still finished
     os.remove(out / 'pack_info.json')
     assert pack_pairs(records, str(out), progress=False)['num_pairs'] == 16
-    assert (out / 'pack_info.json').is_file()
     with pytest.raises(ValueError, match='already holds a finished'):
         pack_pairs(records[:3], str(out), progress=False)
+
+
+def test_killed_while_finishing_keeps_skipped_pairs(records, tmp_path,
+                                                    monkeypatch):
+    """A kill between pack_info.json and meta_info.txt resumes, and the
+    skipped pair stays recorded."""
+    bad = tmp_path / 'broken.png'
+    bad.write_bytes(b'garbage')
+    recs = [records[0], records[1].__class__(
+        key='broken_pair', input_path=str(bad),
+        target_path=records[1].target_path, rain_type='DRS', source='x')]
+    write = lmdb_pack.atomic_write_text
+
+    def killed(path, text):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lmdb_pack, 'atomic_write_text', killed)
+    with pytest.raises(KeyboardInterrupt):
+        pack_pairs(recs, str(tmp_path / 'out'), progress=False)
+    assert (tmp_path / 'out' / 'pack_info.json').is_file()
+    monkeypatch.setattr(lmdb_pack, 'atomic_write_text', write)
+    info = pack_pairs(recs, str(tmp_path / 'out'), progress=False)
+    assert info['num_pairs'] == 1 and list(info['skipped']) == ['broken_pair']
+    assert pack_pairs(recs, str(tmp_path / 'out'), progress=False) == info
 
 
 def test_parallel_workers_match_serial(records, tmp_path):
@@ -167,6 +190,11 @@ def test_meta_info_errors_name_the_line(tmp_path):
     # BasicSR's own three-column lines parse without type and source
     meta.write_text('baboon.png (480,492,3) 1\n')
     assert read_meta_info(str(meta))[0].rain_type is None
+
+
+def test_sources_with_spaces_are_refused(records):
+    with pytest.raises(ValueError, match="invalid source 'my data'"):
+        records[0].__class__(**{**records[0].__dict__, 'source': 'my data'})
 
 
 def test_pair_list_round_trip(records, tmp_path):

@@ -54,5 +54,7 @@ def test_stops_with_the_key_on_an_error_policy(pair_tree, tmp_path):
         pack_lmdb.main(args + ['--policy', 'corrupt=error'])
     with pytest.raises(ValueError, match='unknown bad-data cases'):
         pack_lmdb.main(args + ['--policy', 'nonsense=skip'])
+    with pytest.raises(SystemExit, match='expected CASE=ACTION'):
+        pack_lmdb.main(args + ['--policy', 'corrupt'])
     assert pack_lmdb.main(args) == 0  # default policy: skipped, logged
     assert len(keys(str(tmp_path / 'o'))) == 1

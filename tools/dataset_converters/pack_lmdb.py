@@ -97,6 +97,10 @@ def collect_records(args: argparse.Namespace) -> list:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    bad = [item for item in args.policy if '=' not in item]
+    if bad:
+        raise SystemExit(f'--policy {bad[0]}: expected CASE=ACTION, e.g. '
+                         'corrupt=error')
     policy = dict(item.split('=', 1) for item in args.policy)
     records = collect_records(args)
     if not records:

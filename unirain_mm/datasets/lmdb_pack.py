@@ -236,13 +236,17 @@ def _commit(envs, meta_dbs, batch, compress_level: int,
 
 def _finish(envs, meta_dbs, db_paths, records, skipped, compress_level,
             info_path) -> Dict:
-    """Write ``meta_info.txt`` (record order) and ``pack_info.json``.
+    """Write ``pack_info.json``, then ``meta_info.txt`` (record order).
 
-    Both ``meta_info.txt`` files are written before either side table is
-    dropped, so a kill at any point leaves either a resumable or a finished
-    pack.
+    ``meta_info.txt`` marks a finished pack, so it comes after
+    ``pack_info.json`` (which lists the skipped keys), and both are written
+    before either side table is dropped: a kill at any point leaves either a
+    resumable or a finished pack.
     """
     packed = [r for r in records if r.key not in skipped]
+    info = _summary([r.rain_type for r in packed],
+                    [r.source for r in packed], skipped, compress_level)
+    save_json_atomic(info, info_path)
     for env, meta_db, db_path in zip(envs, meta_dbs, db_paths):
         with env.begin() as txn:
             lines = [txn.get(rec.key.encode('ascii'), db=meta_db).decode()
@@ -252,19 +256,16 @@ def _finish(envs, meta_dbs, db_paths, records, skipped, compress_level,
     for env, meta_db in zip(envs, meta_dbs):
         with env.begin(write=True) as txn:
             txn.drop(meta_db, delete=True)
-    info = _summary(read_meta_info(osp.join(db_paths[0], META_FILE)),
-                    skipped, compress_level)
-    save_json_atomic(info, info_path)
     return info
 
 
-def _summary(lines: List[MetaLine], skipped: Dict[str, str],
-             compress_level: int) -> Dict:
+def _summary(rain_types: List[str], sources: List[str],
+             skipped: Dict[str, str], compress_level: int) -> Dict:
     return dict(
-        num_pairs=len(lines),
+        num_pairs=len(rain_types),
         compress_level=compress_level,
-        per_type=dict(Counter(m.rain_type for m in lines)),
-        per_source=dict(Counter(m.source for m in lines)),
+        per_type=dict(Counter(rain_types)),
+        per_source=dict(Counter(sources)),
         skipped=skipped)
 
 
@@ -283,9 +284,10 @@ def _check_finished(db_paths, records, info_path) -> Dict:
     if osp.isfile(info_path):
         with open(info_path) as f:
             info = json.load(f)
-    else:  # killed between meta_info.txt and pack_info.json
-        info = _summary(lines, {}, lines[0].compress_level if lines else 0)
-        save_json_atomic(info, info_path)
+    else:  # a database packed by another tool (e.g. BasicSR's)
+        info = _summary([m.rain_type for m in lines],
+                        [m.source for m in lines], {},
+                        lines[0].compress_level if lines else 0)
     missing = wanted - keys - set(info['skipped'])
     if missing:
         raise ValueError(

@@ -40,6 +40,10 @@ class PairRecord:
     def __post_init__(self) -> None:
         check_key(self.key)
         object.__setattr__(self, 'rain_type', rain_type_code(self.rain_type))
+        # meta_info.txt columns are separated by whitespace
+        if not self.source or any(c.isspace() for c in self.source):
+            raise ValueError(f'{self.key}: invalid source {self.source!r}: '
+                             'give a non-empty name without spaces')
 
 
 def check_key(key: str) -> str:

@@ -24,6 +24,10 @@ class LoadRainPair(BaseTransform):
     ``min_size`` are padded, undecodable ones are skipped (the transform
     returns None and mmengine draws another sample) -- each configurable.
 
+    In a ``test_mode`` dataset a skipped pair makes mmengine stop ("Test
+    time pipeline should not get None"); the warning just before names the
+    key. Test pipelines therefore set ``policy=dict(corrupt='error')``.
+
     Writes the keys mmagic's ``LoadImageFromFile`` writes for both images
     (``ori_<key>_shape``, ``<key>_channel_order='rgb'``,
     ``<key>_color_type='color'``), so ``PackInputs`` and the metrics work
