@@ -31,24 +31,16 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=1,
     dataset=dict(data_root='data/demo_lmdb/train', pipeline=train_pipeline))
-per_type_loader = dict(
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='RainTypeDataset',
-        data_root=data_root,
-        test_mode=True,
-        pipeline=_base_.test_pipeline))
+# the base's per-type loaders, reading data/demo in the main process
 val_dataloader = [
-    dict(per_type_loader, dataset=dict(
-        per_type_loader['dataset'], split='val', rain_types=[t]))
-    for t in rain_types
+    dict(loader, num_workers=0, dataset=dict(loader.dataset,
+                                             data_root=data_root))
+    for loader in _base_.val_dataloader
 ]
 test_dataloader = [
-    dict(per_type_loader, dataset=dict(
-        per_type_loader['dataset'], split='test', rain_types=[t]))
-    for t in rain_types
+    dict(loader, num_workers=0, dataset=dict(loader.dataset,
+                                             data_root=data_root))
+    for loader in _base_.test_dataloader
 ]
 # The test also scores the rainy input, to show what the model gained.
 test_evaluator = [[

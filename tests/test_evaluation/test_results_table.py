@@ -6,7 +6,7 @@ from unirain_mm.evaluation import format_markdown, metrics_to_table, \
 
 METRICS = {'DRS/PSNR': 30.123, 'DRS/SSIM': 0.91234, 'Avg/PSNR': 29.0,
            'Avg/SSIM': 0.9, 'NRS/PSNR': 27.877, 'NRS/SSIM': 0.88766,
-           'DRS/InputPSNR': 21.0}
+           'DRS/L1': 0.021}
 LABELLED = {'Rain100H/LPIPS': 0.2, 'Rain100H/PSNR-RGB': 29.5,
             'Rain100H/SSIM-Y': 0.9, 'Rain100H/PSNR-Y': 31.0,
             'Rain100H/InputPSNR-Y': 14.0}
@@ -14,12 +14,12 @@ LABELLED = {'Rain100H/LPIPS': 0.2, 'Rain100H/PSNR-RGB': 29.5,
 
 def test_table_layout():
     header, rows = metrics_to_table(METRICS)
-    assert header == ['set', 'InputPSNR', 'PSNR', 'SSIM']
+    assert header == ['set', 'PSNR', 'SSIM', 'L1']  # unknown names last
     assert [r[0] for r in rows] == ['DRS', 'NRS', 'Avg']
-    assert rows[1] == ['NRS', None, 27.877, 0.88766]
+    assert rows[1] == ['NRS', 27.877, 0.88766, None]
     md = format_markdown(METRICS)
-    assert md.splitlines()[2] == '| DRS | 21.00 | 30.12 | 0.9123 |'
-    assert md.splitlines()[3] == '| NRS | - | 27.88 | 0.8877 |'
+    assert md.splitlines()[2] == '| DRS | 30.12 | 0.9123 | 0.0210 |'
+    assert md.splitlines()[3] == '| NRS | 27.88 | 0.8877 | - |'
 
 
 def test_labelled_columns_and_their_notes():
@@ -37,9 +37,9 @@ def test_labelled_columns_and_their_notes():
 
 def test_csv_has_full_precision_and_empty_gaps():
     rows = list(csv.reader(table_to_csv(METRICS).splitlines()))
-    assert rows[0] == ['set', 'InputPSNR', 'PSNR', 'SSIM']
-    assert rows[1] == ['DRS', '21.0', '30.123', '0.91234']
-    assert rows[2] == ['NRS', '', '27.877', '0.88766']
+    assert rows[0] == ['set', 'PSNR', 'SSIM', 'L1']
+    assert rows[1] == ['DRS', '30.123', '0.91234', '0.021']
+    assert rows[2] == ['NRS', '27.877', '0.88766', '']
 
 
 def test_save_results(tmp_path):

@@ -1,7 +1,6 @@
 from .benchmark_cfg import (BENCHMARK_GROUPS, benchmark_dir,
                             benchmark_location, benchmark_metrics,
                             benchmark_test_cfg, resolve_benchmarks)
-from .input_metrics import InputPSNR, InputSSIM
 from .labelled_metrics import (InputPSNRRGB, InputPSNRY, InputSSIMY, PSNRRGB,
                                PSNRY, SSIMY)
 from .lpips_metric import LPIPS, load_pretrained_lpips, lpips_weight_files
@@ -9,7 +8,7 @@ from .results_table import (format_markdown, metrics_to_table, save_results,
                             table_to_csv)
 
 __all__ = [
-    'InputPSNR', 'InputSSIM', 'PSNRY', 'SSIMY', 'PSNRRGB', 'InputPSNRY',
+    'PSNRY', 'SSIMY', 'PSNRRGB', 'InputPSNRY',
     'InputSSIMY', 'InputPSNRRGB', 'LPIPS', 'load_pretrained_lpips',
     'lpips_weight_files', 'BENCHMARK_GROUPS', 'benchmark_dir',
     'benchmark_location', 'benchmark_metrics', 'benchmark_test_cfg',

@@ -13,10 +13,28 @@ The ``Input*`` variants score the rainy input, the 'do nothing' reference.
 The colour conversion is fixed by the class, so a name never disagrees with
 its measurement. All take mmagic's PSNR/SSIM options except ``convert_to``.
 """
+from typing import Sequence
+
 from mmagic.evaluation import PSNR, SSIM
 from mmagic.registry import METRICS
 
-from .input_metrics import OnInputMixin
+
+class OnInputMixin:
+    """Scores the destructed network input instead of the prediction.
+
+    Put it before a sample-wise metric class (``class X(OnInputMixin, PSNR)``)
+    and give the result its own ``metric`` name.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(pred_key='input', **kwargs)
+
+    def process(self, data_batch: Sequence[dict],
+                data_samples: Sequence[dict]) -> None:
+        super().process(data_batch, [
+            dict(sample, output=dict(input=sample['input']))
+            for sample in data_samples
+        ])
 
 
 @METRICS.register_module()

@@ -8,7 +8,7 @@ from typing import Dict, List, Sequence, Tuple
 from unirain_mm.fileio import atomic_write_text
 
 # Columns in this order when present; any other metric follows.
-PREFERRED_ORDER = ('InputPSNR', 'PSNR', 'InputSSIM', 'SSIM', 'InputPSNR-Y',
+PREFERRED_ORDER = ('PSNR', 'SSIM', 'InputPSNR-Y',
                    'PSNR-Y', 'InputSSIM-Y', 'SSIM-Y', 'InputPSNR-RGB',
                    'PSNR-RGB', 'LPIPS')
 
@@ -20,7 +20,6 @@ METRIC_NOTES = {
     'PSNR-RGB': 'PSNR-RGB, SSIM-Y, LPIPS (AlexNet, lower is better): the '
                 "UniRain authors' protocol.",
     'InputPSNR-Y': _INPUT_NOTE,
-    'InputPSNR': _INPUT_NOTE,
 }
 
 
