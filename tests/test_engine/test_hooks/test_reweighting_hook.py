@@ -1,6 +1,7 @@
 """ReweightingHook: rounds, warm-up, floor, skipped rounds and checkpoints
-with a mocked runner; a real Runner where the hardest type gains weight; a
-resumed run that matches an uninterrupted one."""
+with a mocked runner; the 2-rank reduction of per-type validation losses; a
+real Runner where the hardest type gains weight; a resumed run that matches
+an uninterrupted one; the replay tool agreeing with the hook."""
 import glob
 import io
 import json
@@ -13,14 +14,17 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
 from mmagic.structures import DataSample
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 
-from conftest import import_tool, tiny_config, write_pair_tree
-from unirain_mm.engine import CoBa, ReweightingHook
-from unirain_mm.engine.hooks.reweighting import apply_floor
+from conftest import free_port, import_tool, tiny_config, write_pair_tree
+from unirain_mm.engine import ReweightingHook
+from unirain_mm.engine.hooks.reweighting_hook import reduce_type_losses
 from unirain_mm.rain_types import RAIN_TYPES
+from unirain_mm.reweighting import CoBa, apply_floor
 
 # ------------------------------------------------------------ mocked runner
 
@@ -79,10 +83,11 @@ def _as_errors(row):
     return dict(enumerate(row))
 
 
-def test_warmup_floor_weights_and_logs(tmp_path):
+@pytest.mark.parametrize('floor_mode', ['affine', 'lift'])
+def test_warmup_floor_weights_and_logs(tmp_path, floor_mode):
     runner = _runner(tmp_path)
     hook = ReweightingHook(dict(type='CoBa', variant='paper', window=3),
-                           warmup=2, floor=0.1)
+                           warmup=2, floor=0.1, floor_mode=floor_mode)
     _start(hook, runner)
     hub = runner.message_hub
     assert hub.get_scalar('train/w_DRS').current() == 0.25
@@ -90,9 +95,13 @@ def test_warmup_floor_weights_and_logs(tmp_path):
     floor_used = False
     for n, row in enumerate(ROUNDS, 1):
         _round(hook, runner, _as_errors(row))
-        raw = reference.update(np.array(row) / 255)
-        expected = np.full(4, 0.25) if n <= 2 else apply_floor(raw, 0.1)
-        floor_used |= n > 2 and raw.min() < 0.1
+        if n <= 2:  # warm-up: the losses are recorded, nothing else
+            reference.observe(np.array(row) / 255)
+            expected = np.full(4, 0.25)
+        else:
+            raw = reference.update(np.array(row) / 255)
+            expected = apply_floor(raw, 0.1, floor_mode)
+            floor_used |= raw.min() < 0.1
         np.testing.assert_allclose(runner.model.type_weights.numpy(),
                                    expected, rtol=1e-6)
         for t, name in enumerate(RAIN_TYPES):
@@ -120,7 +129,7 @@ def test_bad_rounds_are_skipped_and_never_nan(tmp_path):
     runner = _runner(tmp_path)
     hook = ReweightingHook(dict(type='CoBa', window=3), warmup=0, floor=0.)
     _start(hook, runner)
-    reference = CoBa(4, window=3)
+    reference = CoBa(4, window=3)  # floor 0: the affine floor is identity
     for row in ROUNDS[:3]:
         _round(hook, runner, _as_errors(row))
         expected = reference.update(np.array(row) / 255)
@@ -227,6 +236,121 @@ def test_checkpoint_round_trip(tmp_path, strategy):
     other.after_load_checkpoint(other_runner, ckpt)
     with pytest.raises(ValueError, match='reweighting'):
         other.before_train(other_runner)
+
+
+def test_replay_tool_agrees_with_the_hook(tmp_path):
+    replay_tool = import_tool('analysis/replay_reweighting')
+    runner = _runner(tmp_path)
+    settings = dict(strategy=dict(type='CoBa', variant='official', window=3,
+                                  tau=2.0), interval=2, warmup=2, floor=0.05)
+    hook = ReweightingHook(**settings)
+    _start(hook, runner)
+    rng = np.random.default_rng(0)
+    # integer errors: exact in the float32 images the hook measures
+    rounds = [[float(v) for v in rng.integers(5, 60, 4)] for _ in range(14)]
+    rounds[5] = rounds[5][:3] + [None]  # NRD without images: skipped
+    for row in rounds:
+        _round(hook, runner, {t: e for t, e in enumerate(row)
+                              if e is not None})
+    cfg_path = tmp_path / 'cfg.py'
+    cfg_path.write_text(
+        f'model = dict(rain_types={list(RAIN_TYPES)})\n'
+        f'custom_hooks = [dict(type="AverageMetricsHook"), '
+        f'dict(type="ReweightingHook", **{settings!r})]\n')
+    # the per-round losses the hook measured (L1 = error / 255), as a list
+    losses = tmp_path / 'losses.json'
+    losses.write_text(json.dumps(
+        [[None if e is None else e / 255 for e in row] for row in rounds]))
+    out = replay_tool.main([str(cfg_path), '--losses', str(losses)])
+    assert len(out['weights']) == 14
+    due = [r['weights'] for r in hook.history]
+    assert out['weights'][1::2] == due  # bit-identical
+    assert out['weights'][0] == [0.25] * 4  # not due yet
+    assert out['status'][1::2] == [r['status'] for r in hook.history]
+    assert 'skipped' in out['status']
+    np.testing.assert_array_equal(runner.model.type_weights.numpy(),
+                                  np.float32(due[-1]))
+    # and from the hook's own history file, with a plot
+    png = tmp_path / 'replay.png'
+    from_history = replay_tool.main([
+        str(cfg_path), '--losses',
+        str(tmp_path / 'reweighting_history.json'), '--plot', str(png)])
+    assert from_history['weights'] == due
+    assert png.stat().st_size > 0
+
+
+def test_replay_tool_refuses_bad_input(tmp_path):
+    replay_tool = import_tool('analysis/replay_reweighting')
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text('custom_hooks = [dict(type="ReweightingHook")]\n')
+    bad = tmp_path / 'bad.json'
+    for content, match in (('[[0.1, 0.2]]', 'round 0 must be a list of 4'),
+                           ('{"rounds": []}', 'records'),
+                           ('not json', 'cannot read')):
+        bad.write_text(content)
+        with pytest.raises(SystemExit, match=match):
+            replay_tool.main([str(cfg), '--losses', str(bad)])
+    no_hook = tmp_path / 'no_hook.py'
+    no_hook.write_text('custom_hooks = []\n')
+    bad.write_text('[]')
+    with pytest.raises(SystemExit, match='one ReweightingHook'):
+        replay_tool.main([str(no_hook), '--losses', str(bad)])
+
+
+def test_old_checkpoint_state_is_refused_clearly(tmp_path):
+    runner = _runner(tmp_path)
+    runner.iter = 10
+    hook = ReweightingHook()
+    hook.before_run(runner)
+    old = dict(rain_types=list(RAIN_TYPES), strategy_type='CoBa',
+               strategy={}, rounds=3, updates=3, last_round_iter=10,
+               stats={}, history=[])
+    hook.after_load_checkpoint(runner, dict(meta=dict(iter=10,
+                                                      reweighting=old)))
+    with pytest.raises(ValueError, match='load_from'):
+        hook.before_train(runner)
+
+
+# ---------------------------------------------------- 2-rank loss reduction
+
+
+def test_reduce_single_process():
+    records = {(0, 'a'): 0.1, (0, 'b'): 0.3, (2, 'c'): 0.5}
+    means, counts = reduce_type_losses(records, 4)
+    np.testing.assert_allclose(means[[0, 2]], [0.2, 0.5])
+    assert np.isnan(means[[1, 3]]).all()
+    np.testing.assert_array_equal(counts, [2, 0, 1, 0])
+
+
+def _reduce_worker(rank, port, out_dir):
+    torch.set_num_threads(1)
+    torch_dist.init_process_group(
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+        world_size=2)
+    try:
+        # Rank 1 also holds 'b': DDP's sampler pads shards by repeating
+        # images, which must count once.
+        records = [{(0, 'a'): 0.1, (0, 'b'): 0.3, (1, 'c'): 0.2},
+                   {(0, 'b'): 0.3, (1, 'd'): 0.4, (2, 'e'): 0.5}][rank]
+        means, counts = reduce_type_losses(records, 4)
+        coba = CoBa(4, window=3)
+        for scale in (1.0, 0.9, 0.85):  # identical weights on both ranks
+            weights = coba.update(np.nan_to_num(means, nan=1.0) * scale)
+        np.save(os.path.join(out_dir, f'rank{rank}.npy'),
+                np.concatenate([means, counts, weights]))
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_reduce_two_gloo_processes(tmp_path):
+    mp.start_processes(_reduce_worker, args=(free_port(), str(tmp_path)),
+                       nprocs=2, start_method='fork')
+    rank0, rank1 = (np.load(tmp_path / f'rank{r}.npy') for r in (0, 1))
+    assert np.array_equal(rank0, rank1, equal_nan=True)
+    means, counts = rank0[:4], rank0[4:8]
+    np.testing.assert_allclose(means[:3], [0.2, 0.3, 0.5])
+    assert np.isnan(means[3])
+    np.testing.assert_array_equal(counts, [2, 2, 1, 0])
 
 
 # --------------------------------------------------------------- real Runner

@@ -1,12 +1,11 @@
 """Hook updating UniRain's per-type loss weights from validation losses."""
 import math
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
@@ -14,10 +13,51 @@ from mmengine.runner.amp import autocast
 from mmagic.registry import HOOKS
 
 from unirain_mm.fileio import save_json_atomic
-from .reweighting import (apply_floor, build_strategy, l1_per_image,
-                          reduce_type_losses, to_builtin)
+from unirain_mm.reweighting import ReweightSchedule, plot_history
+from unirain_mm.reweighting.strategies import to_builtin
 
 Records = Dict[Tuple[int, str], float]
+
+
+def l1_per_image(pred: torch.Tensor, gt: torch.Tensor) -> float:
+    """Mean absolute error of one image on the [0, 1] scale.
+
+    Args:
+        pred (Tensor): Restored image, (C, H, W), values in 0..255.
+        gt (Tensor): Ground truth, (C, H, W), values in 0..255.
+    """
+    diff = pred.detach().double() - gt.detach().to(pred.device).double()
+    return float(diff.abs().mean()) / 255.0
+
+
+def reduce_type_losses(records: Records,
+                       num_types: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Per-type mean of per-image losses, identical on every rank.
+
+    The records of all ranks are gathered (``mmengine.dist``, a no-op in a
+    single process) and merged by key, so images that DDP's sampler repeats
+    to pad its shards are counted once, as the metrics do. Sums run in a
+    fixed (sorted-key) order, so every rank gets bit-identical means.
+
+    Args:
+        records (dict): ``(type_id, image_key) -> loss`` of this rank.
+        num_types (int): K.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Means (NaN where a type has no
+        image) and counts, both shape (K,).
+    """
+    merged: Records = {}
+    for part in all_gather_object(records):
+        merged.update(part)
+    sums = np.zeros(num_types)
+    counts = np.zeros(num_types)
+    for (type_id, _), value in sorted(merged.items()):
+        sums[type_id] += value
+        counts[type_id] += 1
+    means = np.full(num_types, np.nan)
+    np.divide(sums, counts, out=means, where=counts > 0)
+    return means, counts
 
 
 @HOOKS.register_module()
@@ -25,11 +65,13 @@ class ReweightingHook(Hook):
     """Update the model's per-type loss weights once per validation round.
 
     Implements UniRain's multi-objective reweighted optimisation
-    (METHOD.md section 3) and its ablation baselines through one interface:
-    a strategy (see :mod:`.reweighting`) maps the per-type validation L1
-    curve to weights that are written in place into the model's
-    ``type_weights`` buffer (shape (K,), the :class:`UniRain` loss
-    ``sum_i w_i L1_i / sum_i w_i``).
+    (docs/method.md, "Optimisation") and its ablation baselines through one
+    interface: a :class:`~unirain_mm.reweighting.ReweightSchedule` (warm-up,
+    strategy, floor; see :mod:`unirain_mm.reweighting`) maps the per-type
+    validation L1 curve to weights that are written in place into the
+    model's ``type_weights`` buffer (shape (K,), see :class:`UniRain`'s
+    ``loss_form``). ``tools/analysis/replay_reweighting.py`` runs the same
+    schedule offline on logged losses.
 
     Where the losses come from: during training, every validation round of
     the train loop (mmagic's ``MultiValLoop``, one dataloader per type) is
@@ -37,18 +79,18 @@ class ReweightingHook(Hook):
     of every image (``output.pred_img`` against ``gt_img``, both 0..255),
     keyed by its type (``gt_label``) and path; ``after_val_epoch`` reduces the
     records of all ranks to per-type means (duplicates from DDP's sampler
-    padding counted once, see :func:`reduce_type_losses`) and updates the
-    weights. ``interval`` counts validation rounds, so the cadence is
+    padding counted once, see :func:`reduce_type_losses`) and steps the
+    schedule. ``interval`` counts validation rounds, so the cadence is
     ``interval * val_interval`` iterations with no extra forward pass.
     Validation outside training (``runner.val()``) does not update anything.
 
-    Every update: the strategy sees the losses; during the first ``warmup``
-    updates the weights are uniform; then :func:`apply_floor` lifts every
-    weight to at least ``floor``. A round in which a type has no image, a
-    loss is NaN, infinite or zero, is skipped (weights unchanged) with a
-    warning; flat curves are handled by the strategies (never NaN).
+    With the defaults this is the authors' released schedule: one update per
+    validation round, uniform weights for the first 20 rounds (only the
+    losses are recorded then), CoBa ``official`` with window 10 and tau 5,
+    and the affine floor 0.1. A round in which a type has no image, or a loss
+    is NaN, infinite or zero, is skipped (weights unchanged) with a warning.
 
-    Resume: the counters, the strategy's state and the history are saved in
+    Resume: the counters, the schedule's state and the history are saved in
     ``checkpoint['meta']['reweighting']`` (the weights themselves are a model
     buffer). mmengine saves ``iter_k.pth`` *before* the validation at
     iteration k, so when a resumed checkpoint predates the round the train
@@ -64,9 +106,10 @@ class ReweightingHook(Hook):
     logger writes on every logged iteration. ``val/<type>/L1`` appears in the
     validation log next to ``<type>/PSNR`` (not ``l1_<type>``, the model's
     training-batch L1, which would share its log and TensorBoard tag). The
-    history is written atomically to ``<work_dir>/<history_file>`` after
-    every round and plotted to ``<work_dir>/<plot_file>`` at the end of
-    training (re-plot with ``tools/analysis/plot_reweighting.py``).
+    history (float64 weights, exactly what the replay tool computes) is
+    written atomically to ``<work_dir>/<history_file>`` after every round and
+    plotted to ``<work_dir>/<plot_file>`` at the end of training (re-plot
+    with ``tools/analysis/plot_reweighting.py``).
 
     Args:
         strategy (dict, optional): Strategy config, e.g.
@@ -75,20 +118,28 @@ class ReweightingHook(Hook):
             ``dict(type='DWA', temperature=2.)`` or
             ``dict(type='FAMO', lr=0.025, gamma=0.001)``.
         interval (int): Validation rounds per update.
-        warmup (int): Number of first updates with uniform weights.
+        warmup (int): Number of first due rounds with uniform weights.
         floor (float): Minimum weight, ``0 <= floor <= 1 / K``.
+        floor_mode (str): ``'affine'`` (the authors': always
+            ``floor + (1 - K floor) w``) or ``'lift'`` (only when a weight
+            is below the floor), see
+            :func:`~unirain_mm.reweighting.apply_floor`.
         plot (bool): Write the plot at the end of training.
         history_file (str): JSON history, relative to the work dir.
         plot_file (str): PNG plot, relative to the work dir.
     """
 
     priority = 'NORMAL'
+    #: Version of the state in checkpoints (2: the authors' warm-up, the
+    #: schedule's state).
+    STATE_VERSION = 2
 
     def __init__(self,
                  strategy: Optional[dict] = None,
                  interval: int = 1,
                  warmup: int = 20,
                  floor: float = 0.1,
+                 floor_mode: str = 'affine',
                  plot: bool = True,
                  history_file: str = 'reweighting_history.json',
                  plot_file: str = 'reweighting.png') -> None:
@@ -98,14 +149,14 @@ class ReweightingHook(Hook):
         self.interval = interval
         self.warmup = warmup
         self.floor = float(floor)
+        self.floor_mode = floor_mode
         self.plot = plot
         self.history_file = history_file
         self.plot_file = plot_file
 
-        self.strategy = None
+        self.schedule: Optional[ReweightSchedule] = None
         self.rain_types: Tuple[str, ...] = ()
         self.rounds = 0  # validation rounds seen during training
-        self.updates = 0  # rounds that updated the weights
         self.last_round_iter = -1
         self.stats: dict = {}
         self.history: List[dict] = []
@@ -114,30 +165,35 @@ class ReweightingHook(Hook):
         self._loaded: Optional[Tuple[int, dict]] = None
         self._warned = set()
 
+    @property
+    def strategy(self):
+        """The schedule's strategy (built in ``before_run``)."""
+        return self.schedule.strategy
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
         """Everything needed to continue exactly (JSON-serialisable)."""
         return dict(
+            version=self.STATE_VERSION,
             rain_types=list(self.rain_types),
-            strategy_type=self.strategy_cfg['type'],
-            strategy=self.strategy.state_dict(),
+            schedule=self.schedule.state_dict(),
             rounds=self.rounds,
-            updates=self.updates,
             last_round_iter=self.last_round_iter,
             stats=to_builtin(self.stats),
             history=self.history)
 
     def load_state_dict(self, state: dict) -> None:
+        if state.get('version') != self.STATE_VERSION:
+            raise ValueError(
+                'the checkpoint holds reweighting state of an older '
+                'UniRain-MM (before the authors\' warm-up was followed); it '
+                'cannot be resumed exactly: start from it with load_from '
+                '(fresh reweighting history) instead of resume')
         if tuple(state['rain_types']) != self.rain_types:
             raise ValueError(f'checkpoint reweights {state["rain_types"]}, '
                              f'the model has {list(self.rain_types)}')
-        if state['strategy_type'] != self.strategy_cfg['type']:
-            raise ValueError(
-                f'checkpoint was trained with {state["strategy_type"]} '
-                f'reweighting, the config asks for {self.strategy_cfg}')
-        self.strategy.load_state_dict(state['strategy'])
+        self.schedule.load_state_dict(state['schedule'])
         self.rounds = state['rounds']
-        self.updates = state['updates']
         self.last_round_iter = state['last_round_iter']
         self.stats = {k: np.asarray(v) if isinstance(v, list) else v
                       for k, v in state['stats'].items()}
@@ -153,11 +209,9 @@ class ReweightingHook(Hook):
                             f'{type(model).__name__}')
         self.rain_types = tuple(getattr(
             model, 'rain_types', [str(i) for i in range(weights.numel())]))
-        self.strategy = build_strategy(self.strategy_cfg,
-                                       len(self.rain_types))
-        if self.floor * len(self.rain_types) > 1:
-            raise ValueError(f'floor {self.floor} is above 1/K for '
-                             f'{len(self.rain_types)} types')
+        self.schedule = ReweightSchedule(self.strategy_cfg, self.rain_types,
+                                         self.warmup, self.floor,
+                                         self.floor_mode)
 
     def before_train(self, runner) -> None:
         self._training = True
@@ -264,43 +318,21 @@ class ReweightingHook(Hook):
                       val_l1=[v if math.isfinite(v) else None
                               for v in losses.tolist()],
                       counts=counts.astype(int).tolist())
-        reason = self._invalid(losses, counts)
-        if reason is None:
-            weights = self.strategy.update(losses)
-            if not np.isfinite(weights).all():
-                reason = f'{self.strategy_cfg["type"]} returned {weights}'
-        if reason is None:
-            self.updates += 1
-            status = 'warmup' if self.updates <= self.warmup else 'update'
-            if status == 'warmup':
-                weights = np.full(len(self.rain_types),
-                                  1.0 / len(self.rain_types))
-            self._set_weights(runner, apply_floor(weights, self.floor))
-            self.stats = dict(self.strategy.stats)
-            record.update(status=status, stats=to_builtin(self.stats))
-        else:
+        result = self.schedule.step(losses)
+        if result.status == 'skipped':
             runner.logger.warning(
                 f'reweighting: round {self.rounds} at iter {runner.iter} '
-                f'skipped ({reason}); weights unchanged')
-            record.update(status='skipped', reason=reason)
-        record['weights'] = self.weights(runner).tolist()
+                f'skipped ({result.reason}); weights unchanged')
+            record.update(status='skipped', reason=result.reason)
+        else:
+            self._set_weights(runner, result.weights)
+            self.stats = result.stats
+            record.update(status=result.status, stats=to_builtin(self.stats))
+        record['weights'] = result.weights.tolist()
         self.history.append(record)
         self._publish(runner)
         if is_main_process():
             self._save_history(runner)
-
-    def _invalid(self, losses: np.ndarray,
-                 counts: np.ndarray) -> Optional[str]:
-        """Why a round cannot update the weights, or None."""
-        names = np.asarray(self.rain_types)
-        if (counts == 0).any():
-            return f'no validation images of {list(names[counts == 0])}'
-        if not np.isfinite(losses).all():
-            bad = names[~np.isfinite(losses)]
-            return f'non-finite validation loss of {list(bad)}'
-        if (losses <= 0).any():
-            return f'zero validation loss of {list(names[losses <= 0])}'
-        return None
 
     def weights(self, runner) -> np.ndarray:
         """The model's current weights, normalised to sum 1, (K,)."""
@@ -368,64 +400,9 @@ class ReweightingHook(Hook):
                     interval=self.interval,
                     warmup=self.warmup,
                     floor=self.floor,
+                    floor_mode=self.floor_mode,
                     records=self.history)
 
     def _save_history(self, runner) -> None:
         save_json_atomic(self.history_dict(),
                          osp.join(runner.work_dir, self.history_file))
-
-
-def plot_history(history: dict, out_file: str) -> str:
-    """Plot per-type validation losses and weights over training.
-
-    Args:
-        history (dict): As written by :class:`ReweightingHook` (keys
-            ``rain_types``, ``records``, ``strategy``, ``warmup``).
-        out_file (str): PNG path.
-
-    Returns:
-        str: ``out_file``.
-    """
-    # Figure + Agg canvas: no global matplotlib backend is touched.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    types = history['rain_types']
-    records = history['records']
-    fig = Figure(figsize=(8, 6.5), constrained_layout=True)
-    FigureCanvasAgg(fig)
-    ax_loss, ax_w = fig.subplots(2, 1, sharex=True)
-    k = len(types)
-    for i, name in enumerate(types):
-        pts = [(r['iter'], r['val_l1'][i]) for r in records
-               if r.get('val_l1') and r['val_l1'][i] is not None]
-        if pts:
-            ax_loss.plot(*zip(*pts), marker='o', ms=3, label=name)
-        iters = [0] + [r['iter'] for r in records]
-        ws = [1.0 / k] + [r['weights'][i] for r in records]
-        ax_w.step(iters, ws, where='post', label=name)
-    warm = [r['iter'] for r in records if r.get('status') == 'warmup']
-    if warm:
-        ax_w.axvspan(0, max(warm), color='0.9', label='warm-up')
-    for r in records:
-        if r.get('status') == 'skipped':
-            ax_w.axvline(r['iter'], color='r', ls=':', lw=1)
-    af = [(r['iter'], r['stats']['coba_af']) for r in records
-          if 'coba_af' in (r.get('stats') or {})]
-    if af:
-        ax_af = ax_w.twinx()
-        ax_af.plot(*zip(*af), 'k--', lw=1, label='AF')
-        ax_af.set_ylabel('AF')
-        ax_af.set_ylim(0, max(1.0, max(v for _, v in af)))
-        ax_af.legend(loc='upper right', fontsize='small')
-    strategy = dict(history.get('strategy') or {})
-    ax_loss.set_title('per-type validation L1 and loss weights: ' + ', '.join(
-        f'{key}={value}' for key, value in strategy.items()))
-    ax_loss.set_ylabel('validation L1 ([0, 1] scale)')
-    ax_loss.legend(fontsize='small')
-    ax_w.set_ylabel('weight (sum 1)')
-    ax_w.set_xlabel('training iteration')
-    ax_w.legend(loc='upper left', fontsize='small')
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    fig.savefig(out_file, dpi=110)
-    return out_file

@@ -59,6 +59,26 @@ def test_loss_is_weighted_mean_of_per_type_means():
     assert [k for k in losses if 'loss' in k] == ['loss']
 
 
+def test_batch_mean_form_follows_the_authors_loss():
+    weights = [0.1, 0.2, 0.3, 0.4]
+    model = build_model(type_weights=weights, loss_form='batch_mean').eval()
+    labels = [0, 0, 2, 3, 3, 3]
+    inputs, samples = batch(labels)
+    with torch.no_grad():
+        losses = model(inputs, samples, mode='loss')
+        pred = model.generator(inputs)
+    # the authors' form, term by term: the L1 over the masked sub-batch of
+    # each type, times its weight and its share of the batch
+    ids = torch.tensor(labels)
+    expected = sum(
+        weights[t] * torch.nn.functional.l1_loss(
+            pred[ids == t], samples.gt_img[ids == t]) *
+        (ids == t).sum() / len(labels) for t in range(4) if (ids == t).any())
+    torch.testing.assert_close(losses['loss'], expected)
+    with pytest.raises(ValueError, match='loss_form'):
+        build_model(loss_form='mean')
+
+
 def test_uniform_weights_by_default_and_updates_take_effect():
     model = build_model().eval()
     torch.testing.assert_close(model.type_weights, torch.full((4, ), 0.25))

@@ -14,15 +14,30 @@ from .moe import RouteInfo, load_balance_loss
 class UniRain(BaseEditModel):
     """UniRain training wrapper around a :class:`UniRainNet` generator.
 
-    The training loss is a weighted mean of per-type L1 losses::
+    The training loss weights each rain type's L1 by its entry of
+    ``type_weights`` (a buffer, saved in checkpoints, which
+    ``ReweightingHook`` updates in place). ``L1_i`` is the mean per-image L1
+    over the ``n_i`` images of type ``i`` in a batch of ``B``; two forms:
 
-        L = sum_i w_i * L1_i / sum_i w_i    (i over the types in the batch)
+    - ``loss_form='batch_mean'``, the authors' released code (used by the
+      paper recipe)::
 
-    where ``L1_i`` is the mean per-image L1 over the images of type ``i``.
-    Normalising by the weights of the types present keeps the loss scale
-    independent of the batch's mix; with uniform weights and every type
-    present it is the mean of the per-type losses. ``type_weights`` is a
-    buffer, so it is saved in checkpoints; a hook may update it in place.
+          L = sum_i w_i * L1_i * n_i / B = (1/B) sum_b w_type(b) * L1_b
+
+      every image counts with its type's weight, divided by the batch size.
+      A type's share of the gradient grows with how often it is drawn, and
+      the loss scale follows the weights (uniform weights 1/K give L1 / K).
+    - ``loss_form='type_mean'`` (ours, the default)::
+
+          L = sum_i w_i * L1_i / sum_i w_i    (i over the types in the batch)
+
+      every type present counts with its weight whatever its number of
+      images, and normalising by the weights present keeps the loss scale
+      independent of the batch's mix; with uniform weights and every type
+      present it is the mean of the per-type losses.
+
+    Adam-type optimisers are nearly invariant to the constant scale, so the
+    forms differ mainly in how a batch's type mix shares the gradient.
 
     Every training sample must carry its type id as ``gt_label`` (set per
     dataset with ``SetValues(dictionary=dict(gt_label=k))``).
@@ -38,17 +53,22 @@ class UniRain(BaseEditModel):
             ``gt_label``.
         type_weights (Sequence[float], optional): Initial per-type weights.
             Uniform if None.
+        loss_form (str): ``'type_mean'`` or ``'batch_mean'`` (the
+            authors'), see above.
         balance_loss_weight (float): Weight of the MoE load-balancing loss
             (0 disables it, as in the authors' code).
         train_cfg, test_cfg, init_cfg, data_preprocessor: As in
             :class:`BaseEditModel`.
     """
 
+    LOSS_FORMS = ('type_mean', 'batch_mean')
+
     def __init__(self,
                  generator: dict,
                  pixel_loss: Optional[dict] = None,
                  rain_types: Sequence[str] = RAIN_TYPES,
                  type_weights: Optional[Sequence[float]] = None,
+                 loss_form: str = 'type_mean',
                  balance_loss_weight: float = 0.0,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -71,6 +91,10 @@ class UniRain(BaseEditModel):
                              f'for {num_types} rain types')
         self.register_buffer(
             'type_weights', torch.tensor(type_weights, dtype=torch.float32))
+        if loss_form not in self.LOSS_FORMS:
+            raise ValueError(f'loss_form must be one of {self.LOSS_FORMS}, '
+                             f'got {loss_form!r}')
+        self.loss_form = loss_form
         self.balance_loss_weight = balance_loss_weight
 
     def type_ids(self, data_samples: DataSample) -> torch.Tensor:
@@ -113,10 +137,14 @@ class UniRain(BaseEditModel):
         sums = per_image.new_zeros(num_types).index_add(0, ids, per_image)
         present = counts > 0
         type_means = sums[present] / counts[present]
-        weights = self.type_weights[present]
-        # clamp: a batch may hold only types whose weight is 0
-        losses = dict(loss=(weights * type_means).sum() /
-                      weights.sum().clamp_min(1e-12))
+        if self.loss_form == 'batch_mean':
+            loss = (self.type_weights[ids] * per_image).sum() / ids.numel()
+        else:
+            weights = self.type_weights[present]
+            # clamp: a batch may hold only types whose weight is 0
+            loss = (weights * type_means).sum() / \
+                weights.sum().clamp_min(1e-12)
+        losses = dict(loss=loss)
         if self.balance_loss_weight > 0 and routes:
             losses['loss_balance'] = self.balance_loss_weight * \
                 load_balance_loss(routes)

@@ -1,18 +1,12 @@
-"""Reweighting strategies against hand-computed cases, and the 2-rank
-reduction of per-type validation losses."""
+"""Reweighting strategies against hand-computed cases."""
 import json
-import os
 
 import numpy as np
 import pytest
-import torch
-import torch.distributed as torch_dist
-import torch.multiprocessing as mp
 
-from conftest import free_port
-from unirain_mm.engine.hooks.reweighting import (
-    CoBa, DWA, FAMO, REWEIGHT_STRATEGIES, Uniform, apply_floor,
-    build_strategy, lstsq_slope, reduce_type_losses, register_strategy)
+from unirain_mm.reweighting import (DWA, FAMO, REWEIGHT_STRATEGIES, CoBa,
+                                    ReweightStrategy, Uniform, apply_floor,
+                                    build_strategy, fit_slope)
 
 # Records l_i(s) of three types, s = 1..4: A converges, B diverges (from
 # the third record on), C is flat. With window N = 2 every slope is the
@@ -35,13 +29,15 @@ def _run(strategy, losses):
     return weights
 
 
-def test_lstsq_slope():
-    assert lstsq_slope([1.0, 3.0, 5.0]) == pytest.approx(2.0)
-    assert lstsq_slope([2.0, 2.0]) == 0.0
+def test_fit_slope():
+    assert fit_slope([1.0, 3.0, 5.0]) == pytest.approx(2.0)
+    assert fit_slope([2.0, 2.0]) == 0.0
     y = [0.9, 0.5, 0.7, 0.1, 0.2]
-    assert lstsq_slope(y) == pytest.approx(np.polyfit(range(5), y, 1)[0])
-    with pytest.raises(ValueError):
-        lstsq_slope([1.0])
+    assert fit_slope(y) == pytest.approx(np.polyfit(range(5), y, 1)[0])
+    assert fit_slope([1.0]) == 0.0 and fit_slope([]) == 0.0
+    # clamped to +-1e3 like the authors' code
+    assert fit_slope([0.0, 5e3, 1e4]) == 1e3
+    assert fit_slope([1e4, 0.0]) == -1e3
 
 
 def test_coba_paper_hand_computed():
@@ -72,12 +68,44 @@ def test_coba_official_hand_computed():
     weights = _run(coba, LOSSES)
     # raw losses: slopes as above (A and B start at 1), but the worst raw
     # curve is C's flat 2.0: a_max = 0 throughout, the windowed softmax is
-    # uniform over its 2 entries and AF = 1/2.
+    # uniform over its 2 entries and AF = 1/2. The sums carry + 1e-8.
     tbs = _softmax(-1.0, 2.0, 0.0)
     tss = _softmax(2 / 3, -4 / 3, 0.0)
     assert coba.stats['coba_af'] == pytest.approx(0.5)
-    mixed = 0.5 * tbs + 0.5 * tss
-    np.testing.assert_allclose(weights, _softmax(*(3 * mixed)), rtol=1e-9)
+    np.testing.assert_allclose(coba.stats['coba_tbs'], tbs, rtol=1e-6)
+    np.testing.assert_allclose(coba.stats['coba_tss'], tss, rtol=1e-6)
+    mixed = _softmax(*(3 * (0.5 * tbs + 0.5 * tss)))
+    # the authors sharpen twice
+    np.testing.assert_allclose(weights, _softmax(*(3 * mixed)), rtol=1e-6)
+    # a slope record from the first round on (0 with one point)
+    assert len(coba.slopes) == 4 and not coba.slopes[0].any()
+
+
+def test_coba_warmup_records_losses_only():
+    for variant in CoBa.VARIANTS:
+        coba = CoBa(3, variant=variant, window=2)
+        coba.observe(LOSSES[0])
+        coba.observe(LOSSES[1])
+        assert len(coba.losses) == 2 and coba.slopes == [] \
+            and coba.max_slopes == [] and coba.stats == {}
+        coba.update(LOSSES[2])
+        assert len(coba.slopes) == 1 and len(coba.max_slopes) == 1
+
+
+def test_coba_fixed_af_ablation():
+    tbs_only = CoBa(3, variant='official', window=2, fixed_af=1.0)
+    weights = _run(tbs_only, LOSSES)
+    tbs = tbs_only.stats['coba_tbs']
+    assert tbs_only.stats['coba_af'] == 1.0
+    np.testing.assert_allclose(
+        weights, _softmax(*(3 * _softmax(*(3 * tbs)))), rtol=1e-12)
+    paper = CoBa(3, variant='paper', window=2, fixed_af=0.5)
+    weights = _run(paper, LOSSES)
+    np.testing.assert_allclose(
+        weights, 0.5 * paper.stats['coba_tbs'] + 0.5 *
+        paper.stats['coba_tss'], rtol=1e-12)
+    with pytest.raises(ValueError, match='fixed_af'):
+        CoBa(3, fixed_af=1.5)
 
 
 def test_coba_adaptivity_follows_the_worst_curve():
@@ -115,11 +143,17 @@ def test_coba_rejects_bad_options():
 
 def test_apply_floor():
     w = np.array([0.7, 0.25, 0.05, 0.0])
-    floored = apply_floor(w, 0.1)
-    np.testing.assert_allclose(floored, 0.1 + 0.6 * w)
-    assert floored.sum() == pytest.approx(1.0) and floored.min() >= 0.1
+    for mode in ('affine', 'lift'):
+        floored = apply_floor(w, 0.1, mode)
+        np.testing.assert_allclose(floored, 0.1 + 0.6 * w)
+        assert floored.sum() == pytest.approx(1.0) and floored.min() >= 0.1
     above = np.array([0.4, 0.3, 0.2, 0.1])
-    assert apply_floor(above, 0.1) is above
+    assert apply_floor(above, 0.1, 'lift') is above
+    # the authors' floor applies whatever the weights
+    np.testing.assert_allclose(apply_floor(above, 0.1, 'affine'),
+                               [0.34, 0.28, 0.22, 0.16])
+    with pytest.raises(ValueError, match='floor mode'):
+        apply_floor(above, 0.1, 'clip')
 
 
 def test_dwa_hand_computed():
@@ -170,47 +204,22 @@ def test_state_round_trip_continues_identically(cfg):
 
 def test_registry():
     assert isinstance(build_strategy(dict(type='Uniform'), 4), Uniform)
-    assert {'Uniform', 'CoBa', 'DWA', 'FAMO'} <= set(REWEIGHT_STRATEGIES)
+    assert {'Uniform', 'CoBa', 'DWA', 'FAMO'} <= set(
+        REWEIGHT_STRATEGIES.module_dict)
     with pytest.raises(KeyError, match='unknown'):
         build_strategy(dict(type='GradNorm'), 4)
-    with pytest.raises(KeyError, match='already'):
-        register_strategy('CoBa')(Uniform)
+    with pytest.raises(KeyError, match='already registered'):
+        REWEIGHT_STRATEGIES.register_module(name='CoBa', module=Uniform)
+    # a user's strategy joins through the same registry
+    name = 'HalfAndHalfForTest'
 
+    class HalfAndHalf(ReweightStrategy):
 
-def test_reduce_single_process():
-    records = {(0, 'a'): 0.1, (0, 'b'): 0.3, (2, 'c'): 0.5}
-    means, counts = reduce_type_losses(records, 4)
-    np.testing.assert_allclose(means[[0, 2]], [0.2, 0.5])
-    assert np.isnan(means[[1, 3]]).all()
-    np.testing.assert_array_equal(counts, [2, 0, 1, 0])
+        def update(self, losses):
+            return np.full(self.num_types, 1.0 / self.num_types)
 
-
-def _reduce_worker(rank, port, out_dir):
-    torch.set_num_threads(1)
-    torch_dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
-        world_size=2)
+    REWEIGHT_STRATEGIES.register_module(name=name, module=HalfAndHalf)
     try:
-        # Rank 1 also holds 'b': DDP's sampler pads shards by repeating
-        # images, which must count once.
-        records = [{(0, 'a'): 0.1, (0, 'b'): 0.3, (1, 'c'): 0.2},
-                   {(0, 'b'): 0.3, (1, 'd'): 0.4, (2, 'e'): 0.5}][rank]
-        means, counts = reduce_type_losses(records, 4)
-        coba = CoBa(4, window=3)
-        for scale in (1.0, 0.9, 0.85):  # identical weights on both ranks
-            weights = coba.update(np.nan_to_num(means, nan=1.0) * scale)
-        np.save(os.path.join(out_dir, f'rank{rank}.npy'),
-                np.concatenate([means, counts, weights]))
+        assert isinstance(build_strategy(dict(type=name), 2), HalfAndHalf)
     finally:
-        torch_dist.destroy_process_group()
-
-
-def test_reduce_two_gloo_processes(tmp_path):
-    mp.start_processes(_reduce_worker, args=(free_port(), str(tmp_path)),
-                       nprocs=2, start_method='fork')
-    rank0, rank1 = (np.load(tmp_path / f'rank{r}.npy') for r in (0, 1))
-    assert np.array_equal(rank0, rank1, equal_nan=True)
-    means, counts = rank0[:4], rank0[4:8]
-    np.testing.assert_allclose(means[:3], [0.2, 0.3, 0.5])
-    assert np.isnan(means[3])
-    np.testing.assert_array_equal(counts, [2, 2, 1, 0])
+        REWEIGHT_STRATEGIES.module_dict.pop(name)
