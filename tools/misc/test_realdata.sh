@@ -14,7 +14,10 @@ CKPT=${2:?usage: test_realdata.sh CONFIG CKPT [REALDATA_DIR] [OUT_DIR]}
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 REAL=${3:-$ROOT/../shared/realdata}
 OUT=${4:-work_dirs/realdata}
-PY=${PYTHON:-python}
+# The project's venv (scripts/setup_env.sh) unless PYTHON says otherwise.
+if [ -n "${PYTHON:-}" ]; then PY=$PYTHON
+elif [ -x "$ROOT/.venv/bin/python" ]; then PY=$ROOT/.venv/bin/python
+else PY=python; fi
 if [ ! -d "$REAL" ]; then
     echo "no real samples at $REAL: nothing to test"; exit 0
 fi
