@@ -6,8 +6,10 @@
 # The knowledge base of "real" photos is the rainy inputs of the demo's test
 # split (synthetic too, and unpaired here); the queries are the training pairs.
 #   python tools/misc/make_demo_data.py --root data/demo
-#   python tools/distill/build_kb.py configs/distill/distill_demo_offline.py
-#   python tools/distill/distill.py configs/distill/distill_demo_offline.py
+#   python tools/distill/distill.py build-kb configs/distill/distill_demo_offline.py
+#   python tools/distill/distill.py run configs/distill/distill_demo_offline.py
+# or both steps (and finalize) at once:
+#   python tools/distill/distill.py all configs/distill/distill_demo_offline.py
 work_dir = 'work_dirs/distill_demo_offline'
 
 kb = dict(

@@ -253,7 +253,8 @@ class KnowledgeBase:
         import faiss
         if not len(self):
             raise ValueError(f'knowledge base {self.root} is empty; build it '
-                             'with tools/distill/build_kb.py')
+                             'with: python tools/distill/distill.py '
+                             'build-kb CONFIG')
         spec = resolve_index_spec(spec, len(self), exact_max)
         name = re.sub(r'[^A-Za-z0-9_-]', '_', spec)
         path = self._path(osp.join('index', f'text_{name}.faiss'))

@@ -153,7 +153,7 @@ class Distiller:
         if not len(self.kb):
             raise FileNotFoundError(
                 f'knowledge base {cfg.kb.root} is empty or missing; build it '
-                'first with tools/distill/build_kb.py')
+                'first with: python tools/distill/distill.py build-kb CONFIG')
         self.kb.check_signature(encoder_signature(cfg.encoders))
         self.captioner, self.embedder = build_encoders(cfg.encoders)
         # SSIM on this rank's GPU unless the config names a device
