@@ -1,4 +1,4 @@
-"""The four degradation types UniRain is trained on, indexed by ``gt_label``."""
+"""The four degradation types UniRain learns, indexed by ``gt_label``."""
 from typing import Union
 
 import numpy as np

@@ -9,7 +9,7 @@ from .compat import init_cpu_distributed
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
+    """``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``."""
     parser.add_argument(
         '--work-dir', help='where logs, checkpoints and results go '
         '(default: work_dirs/<config name>)')

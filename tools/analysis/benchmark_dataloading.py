@@ -22,7 +22,8 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import unirain_mm  # noqa: E402,F401  (shims and registration first)
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402

@@ -18,7 +18,8 @@ import sys
 import time
 from collections import defaultdict
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import unirain_mm  # noqa: E402,F401
 import torch  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402

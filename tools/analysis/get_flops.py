@@ -12,7 +12,8 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import unirain_mm  # noqa: E402,F401
 import torch  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402

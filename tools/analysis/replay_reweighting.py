@@ -16,11 +16,12 @@ tau from a logged run without training again.
   rounds that were due, replayed in order.
 
 Examples:
-    python tools/analysis/replay_reweighting.py configs/unirain/unirain_all.py \
+    python tools/analysis/replay_reweighting.py \
+        configs/unirain/unirain_all.py \
         --losses work_dirs/unirain_all/reweighting_history.json
-    python tools/analysis/replay_reweighting.py configs/unirain/unirain_all.py \
-        --losses losses.json --cfg-options custom_hooks.1.strategy.window=5 \
-        --plot replay.png
+    python tools/analysis/replay_reweighting.py \
+        configs/unirain/unirain_all.py --losses losses.json \
+        --cfg-options custom_hooks.1.strategy.window=5 --plot replay.png
 """
 import argparse
 import json

@@ -10,7 +10,8 @@ See :mod:`unirain_mm.datasets.demo_data` for the layout and the photos used.
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import unirain_mm  # noqa: E402,F401  (applies the compatibility shims first)
 from unirain_mm.datasets import demo_data  # noqa: E402
 

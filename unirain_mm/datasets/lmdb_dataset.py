@@ -88,7 +88,7 @@ class PairedLmdbDataset(BaseDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """Read both ``meta_info.txt`` files and check they list one key set."""
+        """Read both ``meta_info.txt`` files; check they list one key set."""
         db_paths = [osp.join(self.data_root, name) for name in DB_NAMES]
         metas = []
         for db in db_paths:

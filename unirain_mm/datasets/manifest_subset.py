@@ -33,7 +33,8 @@ def read_manifest_keys(path: str,
                 key, decision = entry['key'], entry['decision']
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 raise ValueError(f'{path}:{line_no}: expected a JSON object '
-                                 f'with "key" and "decision" ({e!r})') from None
+                                 f'with "key" and "decision" ({e!r})'
+                                 ) from None
             if decision in keep:
                 keys.add(key)
     return keys

@@ -156,7 +156,8 @@ def records_from_layout(data_root: str,
             if not osp.isdir(folder):
                 raise FileNotFoundError(
                     f'{folder} does not exist; expected the layout '
-                    '<root>/<split>/<type>/{input,target}/ (see data/README.md)')
+                    '<root>/<split>/<type>/{input,target}/ '
+                    '(see data/README.md)')
         targets = {
             osp.splitext(f)[0]: f
             for f in os.listdir(folders[1])

@@ -47,7 +47,7 @@ def test_loss_is_weighted_mean_of_per_type_means():
     with torch.no_grad():
         losses = model(inputs, samples, mode='loss')
     per_image = per_image_l1(model, inputs, samples)
-    means = {t: per_image[[i for i, l in enumerate(labels) if l == t]].mean()
+    means = {t: per_image[[i for i, lb in enumerate(labels) if lb == t]].mean()
              for t in (0, 2, 3)}
     expected = (0.1 * means[0] + 0.3 * means[2] + 0.4 * means[3]) / 0.8
     torch.testing.assert_close(losses['loss'], expected)

@@ -42,7 +42,8 @@ class UniRain(BaseEditModel):
     Every training sample must carry its type id as ``gt_label`` (set per
     dataset with ``SetValues(dictionary=dict(gt_label=k))``).
 
-    Logged besides ``loss``: ``l1_<type>`` for each type in the batch and ``router_<type>_e<k>``, the fraction of Hard-MoE layer
+    Logged besides ``loss``: ``l1_<type>`` for each type in the batch and
+    ``router_<type>_e<k>``, the fraction of Hard-MoE layer
     decisions for images of that type that selected expert ``k``.
 
     Args:
