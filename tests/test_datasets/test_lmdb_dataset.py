@@ -7,7 +7,7 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from unirain_mm.datasets import PairedLmdbDataset, RainTypeDataset
-from unirain_mm.datasets import lmdb_dataset
+from unirain_mm.datasets import lmdb_io
 from unirain_mm.datasets.lmdb_pack import pack_pairs
 from unirain_mm.datasets.pairs import records_from_layout
 
@@ -65,15 +65,15 @@ def test_unfinished_and_mismatched_databases(packed, tmp_path):
 
 
 def _open_in_child(db_path, queue):
-    env = lmdb_dataset.get_env(db_path)
-    queue.put((id(env) == id(lmdb_dataset.get_env(db_path)),
-               len(lmdb_dataset._ENVS), len(lmdb_dataset._INHERITED)))
+    env = lmdb_io.get_env(db_path)
+    queue.put((id(env) == id(lmdb_io.get_env(db_path)),
+               len(lmdb_io._ENVS), len(lmdb_io._INHERITED)))
 
 
 def test_one_handle_per_process_reopened_after_fork(packed):
     db = os.path.join(packed, 'input.lmdb')
-    parent = lmdb_dataset.get_env(db)
-    assert lmdb_dataset.get_env(db + '/') is parent  # same file, one handle
+    parent = lmdb_io.get_env(db)
+    assert lmdb_io.get_env(db + '/') is parent  # same file, one handle
     queue = mp.get_context('fork').Queue()
     proc = mp.get_context('fork').Process(target=_open_in_child,
                                           args=(db, queue))

@@ -12,8 +12,8 @@ import pytest
 
 from unirain_mm.datasets import lmdb_pack
 from unirain_mm.datasets.bad_data import BadPairError
-from unirain_mm.datasets.lmdb_pack import (pack_pairs, read_meta_info,
-                                           verify_pairs)
+from unirain_mm.datasets.lmdb_io import read_meta_info
+from unirain_mm.datasets.lmdb_pack import pack_pairs, verify_pairs
 from unirain_mm.datasets.pairs import (read_pair_list, records_from_layout,
                                        write_pair_list)
 

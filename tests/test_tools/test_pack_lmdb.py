@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 
 from conftest import import_tool
-from unirain_mm.datasets.lmdb_pack import read_meta_info
+from unirain_mm.datasets.lmdb_io import read_meta_info
 from unirain_mm.datasets.pairs import records_from_layout, write_pair_list
 
 pack_lmdb = import_tool('dataset_converters/pack_lmdb')

@@ -1,41 +1,12 @@
 """Rainy/clean pairs read from a pair of LMDBs written by ``lmdb_pack``."""
-import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
-import lmdb
 from mmengine.dataset import BaseDataset
 from mmagic.registry import DATASETS
 
-from unirain_mm.datasets.lmdb_pack import (DB_NAMES, META_FILE, open_env,
-                                           read_meta_info)
+from unirain_mm.datasets.lmdb_io import DB_NAMES, META_FILE, read_meta_info
 from unirain_mm.rain_types import RAIN_TYPES, rain_type_code, rain_type_id
-
-# one environment per database per process: LMDB forbids opening the same
-# file twice in a process, and a handle inherited through fork is unusable
-_ENVS: Dict[str, lmdb.Environment] = {}
-_ENVS_PID: Optional[int] = None
-_INHERITED: List[lmdb.Environment] = []  # parent's handles, kept unclosed
-
-
-def get_env(db_path: str) -> lmdb.Environment:
-    """The read-only environment of ``db_path`` for this process, opened on
-    first use (so a DataLoader worker opens its own after the fork)."""
-    global _ENVS_PID
-    if _ENVS_PID != os.getpid():
-        _INHERITED.extend(_ENVS.values())  # closing them could hurt the parent
-        _ENVS.clear()
-        _ENVS_PID = os.getpid()
-    real = osp.realpath(db_path)
-    if real not in _ENVS:
-        _ENVS[real] = open_env(real)
-    return _ENVS[real]
-
-
-def read_lmdb(db_path: str, key: str) -> Optional[bytes]:
-    """The value of ``key`` in the database at ``db_path`` (None if absent)."""
-    with get_env(db_path).begin(buffers=False) as txn:
-        return txn.get(key.encode('ascii'))
 
 
 @DATASETS.register_module()

@@ -13,7 +13,9 @@ key in the order of the records::
     rain13k_Rain100H_rain-001.png (321,481,3) 0 DRS rain13k
 
 i.e. BasicSR's three columns plus the rain type and the source; mmagic and
-BasicSR read only the first columns.
+BasicSR read only the first columns. The layout itself (folder names, the
+meta line format, opening environments) is :mod:`unirain_mm.datasets.lmdb_io`,
+shared with :class:`PairedLmdbDataset`.
 
 Resume: every batch of pairs and its ``meta_info`` lines are committed in one
 LMDB transaction (into a side table), so a killed run leaves a consistent
@@ -27,74 +29,22 @@ import os.path as osp
 from collections import Counter
 from functools import partial
 from multiprocessing import get_all_start_methods, get_context
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import cv2
-import lmdb
 import numpy as np
 from tqdm import tqdm
 
 from unirain_mm.datasets.bad_data import (BadDataPolicy, SkipPair,
                                           decode_image, match_sizes)
-from unirain_mm.datasets.pairs import PairRecord, check_key
+from unirain_mm.datasets.lmdb_io import (DB_NAMES, META_FILE, MetaLine,
+                                         get_env, open_env, read_meta_info)
+from unirain_mm.datasets.pairs import PairRecord
 from unirain_mm.fileio import (atomic_write_text, read_bytes,
                                save_json_atomic)
 
-DB_NAMES = ('input.lmdb', 'target.lmdb')
-META_FILE = 'meta_info.txt'
 # side table of meta lines, committed with the images it describes
 _META_DB = b'__unirain_meta__'
-_MAP_SIZE = 1 << 40  # address space only: LMDB files grow as data is written
-
-
-class MetaLine(NamedTuple):
-    """One line of ``meta_info.txt``."""
-    key: str
-    shape: tuple
-    compress_level: int
-    rain_type: Optional[str] = None
-    source: Optional[str] = None
-
-    def format(self) -> str:
-        shape = ','.join(str(s) for s in self.shape)
-        cols = [f'{self.key}.png', f'({shape})', str(self.compress_level)]
-        if self.rain_type is not None:
-            cols += [self.rain_type, self.source or '-']
-        return ' '.join(cols)
-
-
-def read_meta_info(path: str) -> List[MetaLine]:
-    """Parse a ``meta_info.txt`` (ours, or BasicSR's three columns).
-
-    Raises:
-        ValueError: naming the file and line of a malformed line.
-    """
-    lines = []
-    with open(path, encoding='utf-8') as f:
-        for line_no, line in enumerate(f, start=1):
-            cols = line.split()
-            if not cols:
-                continue
-            try:
-                name, shape, level = cols[:3]
-                key = check_key(name.rsplit('.', 1)[0])
-                shape = tuple(int(s) for s in shape.strip('()').split(','))
-                lines.append(
-                    MetaLine(key, shape, int(level),
-                             cols[3] if len(cols) > 3 else None,
-                             cols[4] if len(cols) > 4 else None))
-            except ValueError as e:
-                raise ValueError(f'{path}:{line_no}: malformed meta_info line '
-                                 f'{line.strip()!r} ({e})') from None
-    return lines
-
-
-def open_env(db_path: str, write: bool = False) -> lmdb.Environment:
-    """Open an LMDB environment (readers: no lock, no readahead)."""
-    if write:
-        return lmdb.open(db_path, map_size=_MAP_SIZE, max_dbs=2)
-    return lmdb.open(db_path, readonly=True, lock=False, readahead=False,
-                     meminit=False, max_dbs=2)
 
 
 def _encode_pair(rec: PairRecord, policy: BadDataPolicy,
@@ -331,7 +281,6 @@ def verify_pairs(records: Sequence[PairRecord],
 
 
 def _verify_one(rec: PairRecord, db_paths, policy: BadDataPolicy):
-    from unirain_mm.datasets.lmdb_dataset import get_env
     try:
         src = [decode_image(read_bytes(p), rec.key, policy, what)
                for p, what in ((rec.input_path, 'input'),

@@ -7,7 +7,7 @@ from mmagic.registry import TRANSFORMS
 from unirain_mm.datasets.bad_data import (BadDataPolicy, SkipPair,
                                           decode_image, log_skip,
                                           match_sizes, pad_to_size)
-from unirain_mm.datasets.lmdb_dataset import read_lmdb
+from unirain_mm.datasets.lmdb_io import read_lmdb
 from unirain_mm.fileio import read_bytes
 
 
