@@ -1,14 +1,27 @@
-"""Shared fixtures: a tiny four-type dataset and a tiny CPU training config."""
+"""Shared fixtures: a tiny four-type dataset and a tiny CPU training config.
+
+Every cache a test could read or fill (torch hub weights, Hugging Face,
+matplotlib, XDG) points into one temporary folder for the session, set
+before torch is imported: the suite behaves the same on a machine whose
+caches hold model weights (e.g. LPIPS's AlexNet) as on a fresh one, and
+writes nothing into the user's caches.
+"""
 import os
 import os.path as osp
+import shutil
 import socket
+import tempfile
 from typing import Optional
 
 import numpy as np
 import pytest
 
-os.environ.setdefault('HF_HUB_OFFLINE', '1')
-os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+_CACHE_ROOT = tempfile.mkdtemp(prefix='unirain-test-cache-')
+for _var, _sub in (('TORCH_HOME', 'torch'), ('HF_HOME', 'huggingface'),
+                   ('XDG_CACHE_HOME', 'xdg'), ('MPLCONFIGDIR', 'matplotlib')):
+    os.environ[_var] = osp.join(_CACHE_ROOT, _sub)
+os.environ['HF_HUB_OFFLINE'] = '1'
+os.environ['TRANSFORMERS_OFFLINE'] = '1'
 
 import unirain_mm  # noqa: E402,F401  (shims before mmagic)
 from unirain_mm.rain_types import RAIN_TYPES  # noqa: E402
@@ -107,3 +120,7 @@ def tiny_config(data_root: str, work_dir: str, max_iters: int = 6,
                                         max_keep_ckpts=-1)
     cfg.randomness = dict(seed=seed, diff_rank_seed=True)
     return cfg
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_CACHE_ROOT, ignore_errors=True)

@@ -28,6 +28,8 @@ def test_checkpoints_with_python_objects_load(tmp_path):
 def test_cpu_distributed_wrapper_config(monkeypatch):
     from unirain_mm import compat
     calls = []
+    # the branch of a machine without CUDA, on any machine
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     monkeypatch.setattr(torch.distributed, 'is_initialized', lambda: False)
     monkeypatch.setattr(torch.distributed, 'init_process_group',
                         lambda backend: calls.append(backend))
@@ -38,3 +40,14 @@ def test_cpu_distributed_wrapper_config(monkeypatch):
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None
     assert cfg.model_wrapper_cfg.find_unused_parameters is True
+
+
+def test_cpu_distributed_leaves_cuda_hosts_alone(monkeypatch):
+    from unirain_mm import compat
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.distributed, 'init_process_group',
+                        lambda **kw: pytest.fail('no process group here'))
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    compat.init_cpu_distributed(cfg)
+    assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    assert 'model_wrapper_cfg' not in cfg

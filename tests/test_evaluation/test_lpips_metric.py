@@ -88,17 +88,20 @@ def test_missing_weights_skip_with_one_message(tmp_path, monkeypatch,
 
 def test_local_weights_build_alexnet_lpips_once(tmp_path, monkeypatch,
                                                 fresh_cache):
-    files = dict(alexnet=tmp_path / 'a.pth', linear=tmp_path / 'l.pth')
-    for path in files.values():
-        path.write_bytes(b'')
-    monkeypatch.setattr(lpips_metric, 'lpips_weight_files',
-                        lambda: {k: str(v) for k, v in files.items()})
-    built = []
-
-    def fake_lpips(**kwargs):
-        built.append(kwargs)
-        return torch.nn.Identity()
-
-    monkeypatch.setattr(lpips, 'LPIPS', fake_lpips)
-    assert LPIPS().available and LPIPS().available
-    assert built == [dict(net='alex', verbose=False)]  # cached per process
+    """A real AlexNet file in the torch hub cache (random weights here: the
+    real ones cannot be downloaded offline) is what LPIPS is built from."""
+    import torchvision
+    from torchvision.models import AlexNet_Weights
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    folder = tmp_path / 'hub' / 'checkpoints'
+    folder.mkdir(parents=True)
+    torch.manual_seed(3)
+    alexnet = torchvision.models.alexnet(weights=None)
+    torch.save(alexnet.state_dict(),
+               folder / AlexNet_Weights.IMAGENET1K_V1.url.rsplit('/', 1)[1])
+    first, second = LPIPS(device='cpu'), LPIPS(device='cpu')
+    assert first.available and first.net is second.net  # one per process
+    conv1 = first.net.net.slice1[0].weight
+    torch.testing.assert_close(conv1, alexnet.features[0].weight)
+    result = _evaluate(first, _samples())
+    assert result['LPIPS'] > 0
