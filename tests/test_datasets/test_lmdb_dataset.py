@@ -96,7 +96,8 @@ def test_missing_record_names_the_key(packed, tmp_path):
 def test_mmagic_pipeline_with_crop_and_flips(packed):
     init_default_scope('mmagic')
     from mmengine.config import Config
-    cfg = Config.fromfile('configs/_base_/datasets/unirain_4types.py')
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', '_base_',
+                                   'datasets', 'unirain_4types.py'))
     pipeline = cfg.train_pipeline
     for step in pipeline:
         if step.type == 'PairedRandomCrop':
