@@ -12,7 +12,7 @@ from .judges import (JudgeAnswer, JudgeQuery, OfflineJudge, OpenAIChatJudge,
                      TransformersVLMJudge)
 from .knowledge_base import KnowledgeBase
 from .pipeline import Distiller, build_knowledge_base, finalize
-from .registry import ENCODERS, JUDGES
+from .registry import ENCODERS, JUDGES, PHOTO_SOURCES, QUERY_SOURCES
 from .retrieval import Hits, Retriever
 from .vote import quorum_vote
 
@@ -20,6 +20,6 @@ __all__ = [
     'BlipCaptioner', 'ClipEmbedder', 'HashEmbedder', 'StatsCaptioner',
     'build_encoders', 'JudgeAnswer', 'JudgeQuery', 'OfflineJudge',
     'OpenAIChatJudge', 'TransformersVLMJudge', 'KnowledgeBase', 'Distiller',
-    'build_knowledge_base', 'finalize', 'ENCODERS', 'JUDGES', 'Hits',
-    'Retriever', 'quorum_vote'
+    'build_knowledge_base', 'finalize', 'ENCODERS', 'JUDGES',
+    'PHOTO_SOURCES', 'QUERY_SOURCES', 'Hits', 'Retriever', 'quorum_vote'
 ]
