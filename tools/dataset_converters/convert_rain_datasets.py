@@ -12,13 +12,16 @@ Examples::
     python tools/dataset_converters/convert_rain_datasets.py \\
         --dataset generic --src downloads/MyRain --rain-type NRS \\
         --input-rule '{}_rain' --target-rule '{}_clean'
+    python tools/dataset_converters/convert_rain_datasets.py \\
+        --dataset rainrag --src downloads/RainRAG_test --split test
 """
 import argparse
 import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import unirain_mm  # noqa: E402,F401  (applies the compatibility shims first)
 from unirain_mm.datasets.converters import (CONVERTERS, MODES,  # noqa: E402
                                             convert, describe)
@@ -26,7 +29,8 @@ from unirain_mm.datasets.converters import (CONVERTERS, MODES,  # noqa: E402
 #: Options only the generic converter takes: flag -> (keyword, help).
 GENERIC_OPTIONS = {
     '--rain-type': ('rain_type', 'rain type of the pairs: DRS, DRD, NRS, NRD'),
-    '--split': ('split', 'split the pairs go to (default: train)'),
+    '--split': ('split', 'split the pairs go to (default: train); for '
+                'rainrag, which set --src is: train or test'),
     '--input-dir': ('input_dir', 'rainy folder under --src (default: input)'),
     '--target-dir': ('target_dir',
                      'clean folder under --src (default: target)'),
@@ -39,6 +43,9 @@ GENERIC_OPTIONS = {
     '--mapping': ('mapping', 'file of "<rainy> <clean>" lines, paths '
                   'relative to --src (replaces the rules)'),
 }
+
+#: The generic options the rainrag converter takes too.
+RAINRAG_OPTIONS = ('--split',)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -69,6 +76,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     given = [flag for flag, (dest, _) in GENERIC_OPTIONS.items()
              if getattr(args, dest) is not None] + (
                  ['--recursive'] if args.recursive else [])
+    if args.dataset == 'rainrag':
+        given = [flag for flag in given if flag not in RAINRAG_OPTIONS]
     if given and args.dataset != 'generic':
         parser.error(f'{", ".join(given)}: only for --dataset generic')
     return args
@@ -86,6 +95,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         list_datasets()
         return
     options = {}
+    if args.dataset == 'rainrag' and args.split is not None:
+        options['split'] = args.split
     if args.dataset == 'generic':
         options = {dest: getattr(args, dest)
                    for dest, _ in GENERIC_OPTIONS.values()

@@ -108,6 +108,12 @@ def hq_nightrain(t):
            'HQ-NightRain-SD/test/input/c.jpg')
 
 
+def rainrag(t):
+    for folder in ('drs', 'DRD', 'Nrs', 'nrd'):
+        t.pair(f'{folder}/target/1.png', f'{folder}/input/1.png')
+    t.pair('drs/target/2.png', 'drs/input/2.png')
+
+
 def generic(t):
     t.pair('clean/x_clean.png', 'rainy/x_rain.png')
 
@@ -167,6 +173,9 @@ CASES = {
         'val': {'NRS': 1},
         'HQ-NightRain-RS': {'NRS': 1},
         'HQ-NightRain-SD': {'NRD': 1}
+    }),
+    'rainrag': (rainrag, {}, {
+        'train': {'DRD': 1, 'DRS': 2, 'NRD': 1, 'NRS': 1}
     }),
     'generic': (generic,
                 dict(rain_type='NRD', split='extra', input_dir='rainy',

@@ -10,7 +10,7 @@ Example::
 ``tools/dataset_converters/convert_rain_datasets.py`` is the command line;
 ``--list-datasets`` shows the layout each converter expects.
 """
-from . import generic, night, raindrops, streaks  # noqa: F401 (register)
+from . import generic, night, raindrops, rainrag, streaks  # noqa: F401
 from .core import CONVERTERS, MODES, ConvertSummary, convert, describe
 
 __all__ = ['CONVERTERS', 'MODES', 'ConvertSummary', 'convert', 'describe']
