@@ -3,7 +3,9 @@
 Each INPUT is an image file, a folder (its images, not recursive) or a glob.
 Outputs are written atomically as ``OUT_DIR/<input name>.png``; outputs that
 already exist are skipped unless ``--overwrite``, so an interrupted run can
-simply be started again.
+simply be started again. The checkpoint must fit the config key by key
+and shape by shape (else the error names the keys and the matching config),
+and is read with the safe loader of :mod:`unirain_mm.checkpoint`.
 
 Example:
     python tools/infer.py configs/unirain/unirain_demo_cpu.py \
@@ -50,6 +52,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also write <name>_compare.png (input | output)')
     parser.add_argument('--overwrite', action='store_true',
                         help='redo outputs that already exist')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='read the checkpoint with weights_only=False '
+                        '(old files the safe loader refuses): runs any code '
+                        'the file holds, for trusted files only')
     return parser.parse_args(argv)
 
 
@@ -86,6 +92,7 @@ def main(argv=None) -> dict:
 
     from unirain_mm.apis import UniRainInferencer
     from unirain_mm.apis.inferencer import read_rgb
+    from unirain_mm.checkpoint import CheckpointError
     from unirain_mm.fileio import atomic_write_png
 
     args = parse_args(argv)
@@ -109,8 +116,8 @@ def main(argv=None) -> dict:
             args.config, args.checkpoint, device=args.device,
             dtype=args.dtype, tile=args.tile, overlap=args.overlap,
             routes=args.route, route_size=args.route_size,
-            tile_batch=args.tile_batch)
-    except ValueError as e:
+            tile_batch=args.tile_batch, unsafe_load=args.unsafe_load)
+    except (ValueError, CheckpointError) as e:
         raise SystemExit(str(e))
     os.makedirs(args.out_dir, exist_ok=True)
     megapixels, seconds = 0.0, 0.0

@@ -22,8 +22,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
 from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from unirain_mm.checkpoint import (CheckpointError,  # noqa: E402
+                                   load_model_weights)
 from unirain_mm.engine import CollectMetricsHook, SaveImagesHook  # noqa: E402
 from unirain_mm.evaluation import (BENCHMARK_GROUPS,  # noqa: E402
                                    benchmark_test_cfg, format_markdown,
@@ -63,6 +66,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='with --save-dir, also write SAVE_DIR/grids/<test set>/'
         '<name>.png (input | output | target)')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='read the checkpoint with weights_only=False (old files the '
+        'safe loader refuses): runs any code the file holds, for trusted '
+        'files only')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -101,10 +110,18 @@ def main(argv=None) -> dict:
     if args.save_grid and not args.save_dir:
         raise SystemExit('--save-grid needs --save-dir')
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None  # loaded strictly below, not by the Runner
     use_benchmarks(cfg, args)
 
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        checkpoint = load_model_weights(model, args.checkpoint, strict=True,
+                                        unsafe=args.unsafe_load)
+    except CheckpointError as e:
+        raise SystemExit(str(e))
+    runner.call_hook('after_load_checkpoint', checkpoint=checkpoint)
     collector = CollectMetricsHook()
     runner.register_hook(collector)
     if args.save_dir:

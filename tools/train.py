@@ -14,6 +14,8 @@ import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from unirain_mm.checkpoint import (CheckpointError,  # noqa: E402
+                                   register_checkpoint_loader)
 from unirain_mm.tool_utils import add_common_args, load_config  # noqa: E402
 
 
@@ -33,6 +35,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-validate',
         action='store_true',
         help='skip validation during training')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='read the resumed or loaded checkpoint with weights_only=False '
+        '(old files the safe loader refuses): runs any code the file holds, '
+        'for trusted files only')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -58,8 +66,14 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> None:
-    cfg = build_config(parse_args(argv))
-    Runner.from_cfg(cfg).train()
+    args = parse_args(argv)
+    cfg = build_config(args)
+    # The Runner reads checkpoints through mmengine's CheckpointLoader.
+    register_checkpoint_loader(unsafe=args.unsafe_load)
+    try:
+        Runner.from_cfg(cfg).train()
+    except CheckpointError as e:
+        raise SystemExit(str(e))
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 """Compatibility shims for the pinned OpenMMLab stack on torch >= 2.6.
 
-Applied once, on ``import unirain_mm``, before mmagic, mmpretrain or torchvision
-are imported (see ``requirements/lock.txt`` for the pin set):
+Applied once, on ``import unirain_mm``, before mmagic, mmpretrain or
+torchvision are imported (see ``requirements/lock.txt`` for the pin set):
 
 1. torchvision op schema: the PyPI torchvision wheel is CUDA-linked and its C++
    ops do not load beside the CPU torch build, yet its import registers fake
@@ -11,7 +11,9 @@ are imported (see ``requirements/lock.txt`` for the pin set):
    editors import ``mmcv.ops`` at module level.
 3. Checkpoint loading: torch >= 2.6 defaults ``torch.load`` to
    ``weights_only=True``, which cannot read mmengine checkpoints (they pickle
-   ``HistoryBuffer`` and numpy objects). Local checkpoints are the user's own.
+   ``HistoryBuffer`` and numpy objects). mmengine's local-path loader becomes
+   :func:`unirain_mm.checkpoint.load_checkpoint_file`: still
+   ``weights_only=True``, with an allowlist of exactly those types.
 4. CPU distributed: mmengine 0.10.7 calls ``torch.cuda.set_device`` in
    ``init_dist``; :func:`init_cpu_distributed` sets up gloo instead.
 """
@@ -88,20 +90,6 @@ def _stub_mmcv_ext() -> None:
     sys.modules['mmcv._ext'] = stub
 
 
-def _load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
-    import torch
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
-
-
-def _patch_checkpoint_loader() -> None:
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_local_checkpoint, force=True)
-
-
 def init_cpu_distributed(cfg: Any) -> None:
     """Prepare a ``--launcher pytorch`` run on machines without CUDA.
 
@@ -136,4 +124,5 @@ def apply() -> None:
         category=FutureWarning)
     _patch_torchvision_ops()
     _stub_mmcv_ext()
-    _patch_checkpoint_loader()
+    from .checkpoint import register_checkpoint_loader
+    register_checkpoint_loader()

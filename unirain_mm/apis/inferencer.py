@@ -214,6 +214,13 @@ class UniRainInferencer:
         routes (str): ``'global'`` or ``'per_tile'``.
         route_size (int): Longer side the global route is computed at.
         tile_batch (int): Tiles per forward pass.
+        unsafe_load (bool): Read the checkpoint with ``weights_only=False``
+            (old files that need more than the allowlist of
+            :mod:`unirain_mm.checkpoint`): for trusted files only.
+
+    Raises:
+        CheckpointError: The checkpoint is refused as unsafe, or its keys or
+            shapes do not match the model built from ``config``.
     """
 
     def __init__(self,
@@ -225,11 +232,13 @@ class UniRainInferencer:
                  overlap: int = 32,
                  routes: str = 'global',
                  route_size: int = 256,
-                 tile_batch: int = 4) -> None:
+                 tile_batch: int = 4,
+                 unsafe_load: bool = False) -> None:
         from mmagic.registry import MODELS
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
-        from mmengine.runner import load_checkpoint
+
+        from ..checkpoint import load_model_weights
 
         if dtype not in _DTYPES:
             raise ValueError(f'dtype must be one of {sorted(_DTYPES)}, got '
@@ -247,7 +256,8 @@ class UniRainInferencer:
         if checkpoint is not None:
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-            load_checkpoint(model, checkpoint, map_location='cpu')
+            load_model_weights(model, checkpoint, strict=True,
+                               unsafe=unsafe_load)
         self.model = model.to(self.device).eval()
         self.generator = getattr(model, 'generator', model)
         self.tile, self.overlap = tile, overlap

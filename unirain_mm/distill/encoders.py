@@ -72,7 +72,8 @@ class BaseEmbedder:
 
 def _local_checkpoint(checkpoint: str) -> str:
     """A local file for ``checkpoint``; a URL is downloaded once into
-    torch's hub cache (a trusted file, loaded without ``weights_only``)."""
+    torch's hub cache; either is read by mmengine's loader, which
+    :mod:`unirain_mm.checkpoint` makes ``weights_only=True``."""
     if not checkpoint.startswith(('http://', 'https://')):
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
