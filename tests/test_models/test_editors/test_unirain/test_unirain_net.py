@@ -185,3 +185,69 @@ def test_invalid_arguments_name_the_problem():
         tiny_net(decoder_moe_blocks=(2, 1, 1))
     with pytest.raises(ValueError, match='num_heads'):
         UniRainNet(num_heads=(1, 2))
+
+
+@pytest.mark.parametrize('encoder_moe,decoder_moe', [('soft', 'soft'),
+                                                     ('hard', 'hard'),
+                                                     ('hard', 'soft'),
+                                                     ('soft', 'hard')])
+def test_moe_kinds_of_encoder_and_decoder(encoder_moe, decoder_moe):
+    net = tiny_net(encoder_moe=encoder_moe, decoder_moe=decoder_moe).eval()
+    kinds = {'soft': SoftMoE, 'hard': HardMoE}
+    for level, kind in (('enc1', encoder_moe), ('enc2', encoder_moe),
+                        ('enc3', encoder_moe), ('dec3', decoder_moe),
+                        ('dec2', decoder_moe), ('dec1', decoder_moe)):
+        assert type(getattr(net, level)[0].ffn) is kinds[kind], level
+    # A layer's expert width follows its kind: soft 1.0x, hard 2.0x.
+    hidden = {'soft': 8, 'hard': 16}[encoder_moe]
+    assert net.enc1[0].ffn.experts[0].proj_out.in_channels == hidden
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        out, routes = net.forward_with_routes(x)
+    assert out.shape == x.shape
+    assert [r.hard for r in routes] == ([encoder_moe == 'hard'] * 3 +
+                                        [decoder_moe == 'hard'] * 3)
+
+
+@pytest.mark.parametrize('encoder_moe,decoder_moe', [('soft', 'hard'),
+                                                     ('hard', 'soft')])
+def test_single_expert(encoder_moe, decoder_moe):
+    net = tiny_net(num_experts=1, encoder_moe=encoder_moe,
+                   decoder_moe=decoder_moe)
+    x = torch.rand(2, 3, 16, 16)
+    out, routes = net.forward_with_routes(x)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    for route in routes:
+        assert route.probs.shape == (2, 1)
+        assert torch.allclose(route.gates, torch.ones(2, 1))
+    out.mean().backward()
+    assert net.dec1[0].ffn.experts[0].proj_in.weight.grad is not None
+
+
+def test_default_moe_kinds_keep_the_state_dict():
+    default = tiny_net().state_dict()
+    explicit = tiny_net(encoder_moe='soft', decoder_moe='hard').state_dict()
+    assert ({k: v.shape for k, v in default.items()} ==
+            {k: v.shape for k, v in explicit.items()})
+    block = ['norm1.weight', 'norm1.bias', 'attn.temperature',
+             'attn.to_qkv.weight', 'attn.qkv_dwconv.weight',
+             'attn.proj.weight', 'norm2.weight', 'norm2.bias',
+             'ffn.router.noise_seed', 'ffn.router.noise_calls',
+             'ffn.router.proj.weight', 'ffn.router.proj.bias'] + [
+                 f'ffn.experts.{e}.{name}.weight' for e in range(3)
+                 for name in ('proj_in', 'dwconv', 'proj_out')]
+    for level in ('enc1', 'dec1'):
+        assert [k for k in default if k.startswith(f'{level}.')] == [
+            f'{level}.0.{k}' for k in block]
+    # Paper widths: soft experts 1.0x in the encoder, hard 2.0x in the
+    # decoder (dec1 has 2C = 16 channels).
+    assert default['enc1.0.ffn.experts.0.proj_in.weight'].shape[0] == 16
+    assert default['dec1.0.ffn.experts.0.proj_in.weight'].shape[0] == 64
+
+
+def test_bad_moe_kind_names_the_argument():
+    with pytest.raises(ValueError, match="encoder_moe must be one of "
+                       r"\('soft', 'hard'\), got 'dense'"):
+        tiny_net(encoder_moe='dense')
+    with pytest.raises(ValueError, match="decoder_moe .* got 'Hard'"):
+        tiny_net(decoder_moe='Hard')

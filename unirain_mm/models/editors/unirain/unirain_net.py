@@ -8,13 +8,15 @@ Layout (``C = dim``)::
 
     input -> conv3x3 -> enc1 (C) -> down -> enc2 (2C) -> down -> enc3 (4C)
           -> down -> latent (8C) -> up -> [cat enc3, 1x1] -> dec3 (4C)
-          -> up -> [cat enc2, 1x1] -> dec2 (2C) -> up -> [cat enc1] -> dec1 (2C)
-          -> refinement (2C) -> conv3x3 -> + input
+          -> up -> [cat enc2, 1x1] -> dec2 (2C) -> up -> [cat enc1]
+          -> dec1 (2C) -> refinement (2C) -> conv3x3 -> + input
 
 In the last ``encoder_moe_blocks[i]`` blocks of encoder level ``i`` the
 feed-forward network is a :class:`SoftMoE`; in the last
 ``decoder_moe_blocks[i]`` blocks of decoder level ``i`` (ordered dec3, dec2,
-dec1) it is a :class:`HardMoE`. Experts are gated feed-forward networks.
+dec1) it is a :class:`HardMoE` (``encoder_moe`` and ``decoder_moe`` swap
+the kinds for the paper's ablations). Experts are gated feed-forward
+networks.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -24,6 +26,9 @@ import torch.nn.functional as F
 from mmagic.registry import MODELS
 
 from .moe import HardMoE, RouteInfo, SoftMoE
+
+#: The kinds of MoE layer an encoder or decoder can use.
+MOE_KINDS = ('soft', 'hard')
 
 
 class LayerNorm2d(nn.Module):
@@ -178,11 +183,19 @@ class UniRainNet(nn.Module):
             a multiple of the channels.
         soft_expert_expansion (float): The same, per Soft-MoE expert.
         hard_expert_expansion (float): The same, per Hard-MoE expert.
-        encoder_moe_blocks (Sequence[int]): Soft-MoE blocks at the end of
-            enc1, enc2 and enc3.
-        decoder_moe_blocks (Sequence[int]): Hard-MoE blocks at the end of
-            dec3, dec2 and dec1.
-        num_experts (int): Experts per MoE layer.
+        encoder_moe_blocks (Sequence[int]): MoE blocks at the end of enc1,
+            enc2 and enc3.
+        decoder_moe_blocks (Sequence[int]): MoE blocks at the end of dec3,
+            dec2 and dec1.
+        encoder_moe (str): Kind of the encoder's MoE layers, ``'soft'``
+            (default, the paper's) or ``'hard'``; with ``decoder_moe`` it
+            builds the paper's Table 6 ablations (Soft+Soft, Hard+Hard,
+            Hard+Soft). An MoE layer's expert width follows its kind
+            (``soft_expert_expansion`` or ``hard_expert_expansion``).
+        decoder_moe (str): Kind of the decoder's MoE layers, ``'hard'``
+            (default, the paper's) or ``'soft'``.
+        num_experts (int): Experts per MoE layer (1: the single-expert
+            ablation, a dense feed-forward network behind a router).
         top_k (int): Experts run per image in the Hard-MoE layers.
         renormalize (bool): Renormalise the top-k router probabilities.
         router_noise_std (float): Std of the router logit noise (training).
@@ -201,6 +214,8 @@ class UniRainNet(nn.Module):
                  hard_expert_expansion: float = 2.0,
                  encoder_moe_blocks: Sequence[int] = (2, 2, 2),
                  decoder_moe_blocks: Sequence[int] = (2, 2, 2),
+                 encoder_moe: str = 'soft',
+                 decoder_moe: str = 'hard',
                  num_experts: int = 3,
                  top_k: int = 1,
                  renormalize: bool = False,
@@ -216,6 +231,12 @@ class UniRainNet(nn.Module):
             if len(moe) != 3 or any(m > d for m, d in zip(moe, depths)):
                 raise ValueError(f'{name}={tuple(moe)} must have 3 values, '
                                  f'each at most the level depth {depths}')
+        for name, kind in (('encoder_moe', encoder_moe),
+                           ('decoder_moe', decoder_moe)):
+            if kind not in MOE_KINDS:
+                raise ValueError(f'{name} must be one of {MOE_KINDS}, got '
+                                 f'{kind!r}')
+        enc_hard, dec_hard = encoder_moe == 'hard', decoder_moe == 'hard'
         self.pad_multiple = 8  # three 2x downsamplings
 
         def stage(channels: int, heads: int, depth: int, num_moe: int,
@@ -243,21 +264,27 @@ class UniRainNet(nn.Module):
         c1, c2, c3, c4 = dim, dim * 2, dim * 4, dim * 8
         h1, h2, h3, h4 = num_heads
         self.embed = nn.Conv2d(in_channels, c1, 3, padding=1, bias=bias)
-        self.enc1 = stage(c1, h1, num_blocks[0], encoder_moe_blocks[0], False)
+        self.enc1 = stage(c1, h1, num_blocks[0], encoder_moe_blocks[0],
+                          enc_hard)
         self.down1 = Downsample(c1)
-        self.enc2 = stage(c2, h2, num_blocks[1], encoder_moe_blocks[1], False)
+        self.enc2 = stage(c2, h2, num_blocks[1], encoder_moe_blocks[1],
+                          enc_hard)
         self.down2 = Downsample(c2)
-        self.enc3 = stage(c3, h3, num_blocks[2], encoder_moe_blocks[2], False)
+        self.enc3 = stage(c3, h3, num_blocks[2], encoder_moe_blocks[2],
+                          enc_hard)
         self.down3 = Downsample(c3)
         self.latent = stage(c4, h4, num_blocks[3], 0, False)
         self.up3 = Upsample(c4)
         self.fuse3 = nn.Conv2d(c4, c3, 1, bias=bias)
-        self.dec3 = stage(c3, h3, num_blocks[2], decoder_moe_blocks[0], True)
+        self.dec3 = stage(c3, h3, num_blocks[2], decoder_moe_blocks[0],
+                          dec_hard)
         self.up2 = Upsample(c3)
         self.fuse2 = nn.Conv2d(c3, c2, 1, bias=bias)
-        self.dec2 = stage(c2, h2, num_blocks[1], decoder_moe_blocks[1], True)
+        self.dec2 = stage(c2, h2, num_blocks[1], decoder_moe_blocks[1],
+                          dec_hard)
         self.up1 = Upsample(c2)
-        self.dec1 = stage(c2, h1, num_blocks[0], decoder_moe_blocks[2], True)
+        self.dec1 = stage(c2, h1, num_blocks[0], decoder_moe_blocks[2],
+                          dec_hard)
         self.refine = stage(c2, h1, num_refinement_blocks, 0, False)
         self.head = nn.Conv2d(c2, out_channels, 3, padding=1, bias=bias)
         self.residual = in_channels == out_channels
