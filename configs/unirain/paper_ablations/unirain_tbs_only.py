@@ -1,0 +1,20 @@
+# Paper Table 5, "TBS only": CoBa with its divergence factor AF fixed at 1,
+# so the weights follow the per-type slopes (TBS) alone and the slope
+# history term (TSS) never enters (our reading of the row). Full CoBa is
+# unirain_all.py itself.
+#   bash tools/dist_train.sh configs/unirain/paper_ablations/unirain_tbs_only.py 4
+_base_ = ['../unirain_all.py']
+
+# custom_hooks replaces the base list, so it is restated whole.
+custom_hooks = [
+    dict(type='AverageMetricsHook', prefix='Avg'),
+    dict(
+        type='ReweightingHook',
+        strategy=dict(
+            type='CoBa', variant='official', window=10, tau=5.0,
+            fixed_af=1.0),
+        interval=1,
+        warmup=20,
+        floor=0.1,
+        floor_mode='affine'),
+]
