@@ -7,6 +7,8 @@ JSON, CSV and Markdown (``<work_dir>/results.{json,csv,md}`` or ``--out``).
 test sets by the named benchmarks, read from ``<data_root>/<split>/<type>/``
 and scored in both conventions (see
 :mod:`unirain_mm.evaluation.benchmark_cfg`).
+``--protocol authors`` evaluates as the UniRain authors' test script does
+(centre crop to a multiple of 16; PSNR-RGB, SSIM-pyiqa, LPIPS).
 
 Examples:
     python tools/test.py configs/unirain/unirain_demo_cpu.py \
@@ -29,6 +31,7 @@ from unirain_mm.checkpoint import (CheckpointError,  # noqa: E402
                                    load_model_weights)
 from unirain_mm.engine import CollectMetricsHook, SaveImagesHook  # noqa: E402
 from unirain_mm.evaluation import (BENCHMARK_GROUPS,  # noqa: E402
+                                   PROTOCOLS, apply_protocol,
                                    benchmark_test_cfg, format_markdown,
                                    save_results)
 from unirain_mm.tool_utils import add_common_args, load_config  # noqa: E402
@@ -72,6 +75,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='read the checkpoint with weights_only=False (old files the '
         'safe loader refuses): runs any code the file holds, for trusted '
         'files only')
+    parser.add_argument(
+        '--protocol',
+        choices=PROTOCOLS,
+        default='mmagic',
+        help='mmagic (default): the config\'s test pipelines and metrics; '
+        'authors: the UniRain authors\' test script: input and target '
+        'centre-cropped to a multiple of 16, PSNR-RGB, SSIM-pyiqa and LPIPS')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -112,6 +122,10 @@ def main(argv=None) -> dict:
     cfg = load_config(args)
     cfg.load_from = None  # loaded strictly below, not by the Runner
     use_benchmarks(cfg, args)
+    try:
+        apply_protocol(cfg, args.protocol)
+    except ValueError as e:
+        raise SystemExit(f'--protocol {args.protocol}: {e}')
 
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(

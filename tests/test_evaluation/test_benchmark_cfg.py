@@ -4,9 +4,12 @@ import shutil
 import pytest
 
 from unirain_mm.datasets.benchmarks import BENCHMARKS
-from unirain_mm.evaluation import (BENCHMARK_GROUPS, benchmark_dir,
-                                   benchmark_location, benchmark_metrics,
-                                   benchmark_test_cfg, resolve_benchmarks)
+from mmengine.config import Config
+
+from unirain_mm.evaluation import (BENCHMARK_GROUPS, apply_protocol,
+                                   benchmark_dir, benchmark_location,
+                                   benchmark_metrics, benchmark_test_cfg,
+                                   resolve_benchmarks)
 from unirain_mm.evaluation import benchmark_cfg
 from unirain_mm.rain_types import RAIN_TYPES
 
@@ -102,3 +105,58 @@ def test_same_folder_once_and_distinct_prefixes(root, pair_tree):
     # MultiTestLoop refuses repeated prefixes, so one name tested with two
     # types gets the type in its prefix
     assert prefixes == [{'Rain100H'}, {'val-DRS'}, {'val-NRD'}, {'DRS'}]
+
+
+def _types(steps):
+    return [step['type'] for step in steps]
+
+
+def test_authors_protocol_on_benchmarks(root):
+    cfg = Config(benchmark_test_cfg(['Rain100H', 'DRD'], root))
+    before = cfg.to_dict()
+    apply_protocol(cfg, 'mmagic')
+    assert cfg.to_dict() == before
+    apply_protocol(cfg, 'authors')
+    for loader in cfg.test_dataloader:
+        steps = loader['dataset']['pipeline']
+        assert _types(steps) == ['LoadRainPair', 'CropToMultiple',
+                                 'PackInputs']
+        assert steps[1]['base'] == 16 and steps[1]['keys'] == ['img', 'gt']
+    assert cfg.test_evaluator[1] == [
+        dict(type=name, prefix='DRD')
+        for name in ('PSNRRGB', 'SSIMpyiqa', 'LPIPS', 'InputPSNRRGB',
+                     'InputSSIMpyiqa')]
+    apply_protocol(cfg, 'authors')  # applying twice crops once
+    assert _types(cfg.test_dataloader[0]['dataset']['pipeline']).count(
+        'CropToMultiple') == 1
+
+
+def test_authors_protocol_on_a_config_and_errors(pair_tree, tmp_path):
+    from conftest import tiny_config
+    cfg = tiny_config(pair_tree, str(tmp_path))
+    scores_input = ['InputPSNRY' in _types(m) for m in cfg.test_evaluator]
+    apply_protocol(cfg, 'authors')
+    assert len(cfg.test_evaluator) == len(cfg.test_dataloader)
+    for loader, metrics, inputs in zip(cfg.test_dataloader,
+                                       cfg.test_evaluator, scores_input):
+        assert 'CropToMultiple' in _types(loader['dataset']['pipeline'])
+        prefix = loader['dataset']['rain_types'][0]
+        expected = ['PSNRRGB', 'SSIMpyiqa', 'LPIPS'] + (
+            ['InputPSNRRGB', 'InputSSIMpyiqa'] if inputs else [])
+        assert [(m['type'], m['prefix']) for m in metrics] == [
+            (name, prefix) for name in expected]
+    # a single loader with an Evaluator dict
+    single = Config(dict(
+        test_dataloader=dict(dataset=dict(pipeline=[dict(
+            type='PackInputs')])),
+        test_evaluator=dict(type='Evaluator', metrics=[dict(type='PSNR')])))
+    apply_protocol(single, 'authors')
+    assert _types(single.test_dataloader.dataset.pipeline) == [
+        'CropToMultiple', 'PackInputs']
+    assert _types(single.test_evaluator['metrics']) == [
+        'PSNRRGB', 'SSIMpyiqa', 'LPIPS']
+    with pytest.raises(ValueError, match="unknown protocol 'paper'"):
+        apply_protocol(cfg, 'paper')
+    single.test_dataloader.dataset.pipeline = [dict(type='LoadRainPair')]
+    with pytest.raises(ValueError, match='no PackInputs'):
+        apply_protocol(single, 'authors')

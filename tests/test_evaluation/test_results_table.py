@@ -30,7 +30,8 @@ def test_labelled_columns_and_their_notes():
     assert md.splitlines()[2] == \
         '| Rain100H | 14.00 | 31.00 | 0.9000 | 29.50 | 0.2000 |'
     notes = md.split('\n\n')[1]
-    assert 'Y channel' in notes and "authors' protocol" in notes
+    assert 'Y channel' in notes and "authors' PSNR" in notes
+    assert 'AlexNet' in notes
     assert 'rainy input' in notes
     assert 'Y channel' not in format_markdown(METRICS)  # unlabelled: no note
 
@@ -49,3 +50,15 @@ def test_save_results(tmp_path):
     assert open(paths[2]).read() == format_markdown(METRICS)
     assert sorted(p.name for p in (tmp_path / 'sub').iterdir()) == \
         ['res.csv', 'res.json', 'res.md']  # no temporary files left
+
+
+def test_authors_protocol_columns_and_notes():
+    metrics = {'DRS/LPIPS': 0.1, 'DRS/SSIM-pyiqa': 0.8, 'DRS/PSNR-RGB': 28.0,
+               'DRS/InputSSIM-pyiqa': 0.5}
+    header, _ = metrics_to_table(metrics)
+    assert header == ['set', 'PSNR-RGB', 'InputSSIM-pyiqa', 'SSIM-pyiqa',
+                      'LPIPS']
+    notes = format_markdown(metrics).split('\n\n')[1]
+    assert "pyiqa's default ssim: Y of YIQ" in notes
+    assert 'multiple of 16' in notes and 'RGB channels' in notes
+    assert 'AlexNet' in notes

@@ -7,12 +7,13 @@ import os.path as osp
 import shutil
 
 import cv2
+import numpy as np
 import pytest
 from mmagic.registry import MODELS
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from conftest import import_tool, tiny_config
+from conftest import import_tool, tiny_config, write_pair_tree
 
 
 @pytest.fixture(scope='module')
@@ -56,7 +57,7 @@ def test_benchmarks_table_and_saved_images(test_tool, setup, capsys):
     rows = list(csv.reader(open(out + '.csv')))
     assert [r[0] for r in rows[1:]] == ['Rain100H', 'DRD', 'Avg']
     printed = capsys.readouterr().out
-    assert '| Rain100H |' in printed and "authors' protocol" in printed
+    assert '| Rain100H |' in printed and "authors' PSNR" in printed
     assert 'LPIPS not reported' in printed
 
     names = sorted(os.listdir(osp.join(root, 'Rain100H', 'DRS', 'input')))
@@ -83,6 +84,41 @@ def test_group_skips_unconverted_benchmarks(test_tool, setup):
         'data_root=' + root, '--out', str(tmp / 'classic')
     ])
     assert {k.split('/')[0] for k in metrics} == {'Rain100H'}
+
+
+def test_authors_protocol_crops_and_reports_their_metrics(
+        test_tool, setup, tmp_path, capsys):
+    from skimage.metrics import structural_similarity
+    cfg_path, ckpt, _, _ = setup
+    root = write_pair_tree(str(tmp_path / 'odd'), num_train=0, num_test=1,
+                           size=37)
+    save = str(tmp_path / 'restored')
+    metrics = test_tool.main([
+        cfg_path, ckpt, '--protocol', 'authors', '--benchmarks', 'DRS',
+        'NRD', '--data-root', root, '--out', str(tmp_path / 'res'),
+        '--save-dir', save
+    ])
+    for bench in ('DRS', 'NRD', 'Avg'):
+        for name in ('PSNR-RGB', 'SSIM-pyiqa', 'InputPSNR-RGB',
+                     'InputSSIM-pyiqa'):
+            assert f'{bench}/{name}' in metrics
+    assert not any(k.endswith(('-Y', '/LPIPS')) for k in metrics)
+    printed = capsys.readouterr().out
+    assert "SSIM-pyiqa: pyiqa's default ssim" in printed
+    assert 'multiple of 16' in printed
+    # 37 = 32 + 5: rows and columns 2..33 of input and target are scored;
+    # the rainy input's SSIM-pyiqa, recomputed with scikit-image on the
+    # rounded luma 0.299 R + 0.587 G + 0.114 B, tells other crops apart
+    name = os.listdir(osp.join(root, 'test', 'DRS', 'input'))[0]
+    assert cv2.imread(osp.join(save, 'DRS', name)).shape == (32, 32, 3)
+    rainy, clean = (np.round(cv2.imread(osp.join(
+        root, 'test', 'DRS', sub, name))[2:34, 2:34] @ [0.114, 0.587, 0.299])
+        for sub in ('input', 'target'))
+    _, ssim_map = structural_similarity(
+        rainy, clean, gaussian_weights=True, sigma=1.5,
+        use_sample_covariance=False, data_range=255, full=True)
+    assert metrics['DRS/InputSSIM-pyiqa'] == pytest.approx(
+        np.clip(ssim_map[5:-5, 5:-5], 0, None).mean(), abs=1e-3)
 
 
 def test_clear_errors(test_tool, setup):

@@ -13,6 +13,9 @@ A name is one of the four RainRAG type splits (``DRS``, ``DRD``, ``NRS``,
 of :data:`BENCHMARK_GROUPS`.
 A benchmark named explicitly must exist; a group skips its members that are
 not converted yet, with a message, so ``all`` evaluates whatever is there.
+
+:func:`apply_protocol` switches any test config (the config's own test sets
+or the benchmarks) to the UniRain authors' evaluation protocol.
 """
 import logging
 import os.path as osp
@@ -40,6 +43,102 @@ TEST_PIPELINE = (
     dict(type='LoadRainPair', policy=dict(corrupt='error')),
     dict(type='PackInputs'),
 )
+
+
+#: Evaluation protocols of ``tools/test.py --protocol``: ``mmagic`` leaves
+#: the config as it is; ``authors`` is the UniRain authors' test script.
+PROTOCOLS = ('mmagic', 'authors')
+
+#: The authors' metrics (their PSNR on RGB, pyiqa's default SSIM, LPIPS) and,
+#: where a test set also scored its rainy input, the input's.
+AUTHORS_METRICS = ('PSNRRGB', 'SSIMpyiqa', 'LPIPS')
+AUTHORS_INPUT_METRICS = ('InputPSNRRGB', 'InputSSIMpyiqa')
+
+
+def _authors_metrics(metrics: Sequence[dict]) -> List[dict]:
+    """The authors' metrics replacing one test set's ``metrics``, with the
+    same prefix."""
+    metrics = list(metrics)
+    if not metrics or not all(isinstance(m, dict) and 'type' in m
+                              for m in metrics):
+        raise ValueError('test_evaluator: expected metric dicts with a '
+                         f'"type", got {metrics!r}')
+    prefix = metrics[0].get('prefix')
+    names = AUTHORS_METRICS
+    if any(str(m['type']).startswith('Input') for m in metrics):
+        names += AUTHORS_INPUT_METRICS
+    return [dict(type=name, prefix=prefix) for name in names]
+
+
+def _authors_evaluator(evaluator):
+    """One test set's evaluator (a metric, a list of metrics or an
+    ``Evaluator`` dict with ``metrics``) with the authors' metrics."""
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        evaluator = dict(evaluator)
+        evaluator['metrics'] = _authors_evaluator(evaluator['metrics'])
+        return evaluator
+    if isinstance(evaluator, dict):
+        evaluator = [evaluator]
+    return _authors_metrics(evaluator)
+
+
+def _cropped_pipeline(pipeline: Sequence[dict], base: int) -> List[dict]:
+    """``pipeline`` with ``CropToMultiple`` on img and gt before
+    ``PackInputs``."""
+    types = [step.get('type') for step in pipeline]
+    if 'PackInputs' not in types:
+        raise ValueError('the test pipeline has no PackInputs step to crop '
+                         f'before: {types}')
+    pipeline = [step for step in pipeline
+                if step.get('type') != 'CropToMultiple']
+    at = [step.get('type') for step in pipeline].index('PackInputs')
+    crop = dict(type='CropToMultiple', keys=['img', 'gt'], base=base)
+    return pipeline[:at] + [crop] + pipeline[at:]
+
+
+def apply_protocol(cfg, protocol: str, base: int = 16) -> None:
+    """Switch the test loaders and evaluators of ``cfg`` to ``protocol``.
+
+    ``'mmagic'`` changes nothing. ``'authors'`` follows the UniRain authors'
+    test script: every test pipeline centre-crops input and target to a
+    multiple of ``base`` before inference
+    (:class:`~unirain_mm.datasets.transforms.CropToMultiple`), and every
+    test set reports ``PSNR-RGB``, ``SSIM-pyiqa``
+    (:class:`~unirain_mm.evaluation.SSIMpyiqa`) and ``LPIPS`` (when its
+    weights are present) under its prefix, plus the rainy input's
+    ``PSNR-RGB``/``SSIM-pyiqa`` where the set scored its input before.
+
+    Args:
+        cfg (Config): A config with ``test_dataloader`` (one loader or a
+            list, for ``MultiTestLoop``) and ``test_evaluator`` (one per
+            loader), changed in place.
+        protocol (str): One of :data:`PROTOCOLS`.
+        base (int): The multiple of the crop.
+
+    Raises:
+        ValueError: An unknown protocol, or a test loader or evaluator that
+            cannot be rewritten (named in the message).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f'unknown protocol {protocol!r}; known: '
+                         f'{", ".join(PROTOCOLS)}')
+    if protocol == 'mmagic':
+        return
+    loaders, evaluator = cfg.get('test_dataloader'), cfg.get('test_evaluator')
+    if not loaders or not evaluator:
+        raise ValueError('the config has no test_dataloader/test_evaluator '
+                         'to apply the protocol to')
+    multi = isinstance(loaders, list)
+    for loader in loaders if multi else [loaders]:
+        dataset = loader['dataset']
+        dataset['pipeline'] = _cropped_pipeline(dataset['pipeline'], base)
+    if multi:
+        if not isinstance(evaluator, list) or len(evaluator) != len(loaders):
+            raise ValueError('test_evaluator: expected one evaluator per '
+                             f'test loader ({len(loaders)})')
+        cfg['test_evaluator'] = [_authors_evaluator(e) for e in evaluator]
+    else:
+        cfg['test_evaluator'] = _authors_evaluator(evaluator)
 
 
 def benchmark_location(name: str) -> Tuple[str, str]:
@@ -122,9 +221,10 @@ def resolve_benchmarks(names: Sequence[str], data_root: str) -> List[str]:
 def benchmark_metrics(prefix: str) -> List[dict]:
     """Metric configs of one benchmark, prefixed with its name.
 
-    Both conventions are measured: ``PSNR-Y``/``SSIM-Y`` (mmagic's) and
-    ``PSNR-RGB``/``SSIM-Y``/``LPIPS`` (the authors'), plus the rainy input's
-    scores as the 'do nothing' reference.
+    ``PSNR-Y``/``SSIM-Y`` (mmagic's convention), ``PSNR-RGB`` and ``LPIPS``
+    (the authors' PSNR and LPIPS; :func:`apply_protocol` gives all of their
+    protocol), plus the rainy input's scores as the 'do nothing'
+    reference.
     """
     names = ('PSNRY', 'SSIMY', 'PSNRRGB', 'LPIPS', 'InputPSNRY', 'InputSSIMY',
              'InputPSNRRGB')

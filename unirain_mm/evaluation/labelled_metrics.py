@@ -5,9 +5,10 @@ Two conventions are reported side by side (METHOD.md section 4):
 - ``PSNR-Y`` / ``SSIM-Y``: the Y channel of YCbCr (BT.601, as MATLAB's
   ``rgb2ycbcr``), no border crop: the deraining convention of mmagic's
   configs.
-- ``PSNR-RGB``: PSNR over the three RGB channels. With ``SSIM-Y`` and
-  ``LPIPS`` (:class:`~unirain_mm.evaluation.LPIPS`) it is the UniRain
-  authors' protocol.
+- ``PSNR-RGB``: PSNR over the three RGB channels. With ``SSIM-pyiqa``
+  (:class:`~unirain_mm.evaluation.SSIMpyiqa`) and ``LPIPS``
+  (:class:`~unirain_mm.evaluation.LPIPS`) it is the UniRain authors'
+  protocol (``tools/test.py --protocol authors``).
 
 The ``Input*`` variants score the rainy input, the 'do nothing' reference.
 The colour conversion is fixed by the class, so a name never disagrees with

@@ -10,15 +10,21 @@ from unirain_mm.fileio import atomic_write_text
 # Columns in this order when present; any other metric follows.
 PREFERRED_ORDER = ('PSNR', 'SSIM', 'InputPSNR-Y',
                    'PSNR-Y', 'InputSSIM-Y', 'SSIM-Y', 'InputPSNR-RGB',
-                   'PSNR-RGB', 'LPIPS')
+                   'PSNR-RGB', 'InputSSIM-pyiqa', 'SSIM-pyiqa', 'LPIPS')
 
 _INPUT_NOTE = 'Input*: the rainy input itself, the "do nothing" reference.'
 #: What the labelled metrics measure, printed under the tables that use them.
 METRIC_NOTES = {
     'PSNR-Y': 'PSNR-Y, SSIM-Y: Y channel of YCbCr (BT.601), no border '
               "crop: mmagic's deraining convention.",
-    'PSNR-RGB': 'PSNR-RGB, SSIM-Y, LPIPS (AlexNet, lower is better): the '
-                "UniRain authors' protocol.",
+    'PSNR-RGB': 'PSNR-RGB: the three RGB channels, 0-255, no border crop '
+                "(the UniRain authors' PSNR).",
+    'SSIM-pyiqa': "SSIM-pyiqa: pyiqa's default ssim: Y of YIQ "
+                  '(0.299R+0.587G+0.114B) rounded to 0-255, 11x11 Gaussian '
+                  "window (sigma 1.5), 'valid' borders, no downsampling (the "
+                  "UniRain authors' SSIM). With it, input and target were "
+                  'centre-cropped to a multiple of 16 (--protocol authors).',
+    'LPIPS': 'LPIPS: AlexNet trunk, RGB in [-1, 1], lower is better.',
     'InputPSNR-Y': _INPUT_NOTE,
 }
 

@@ -1,4 +1,5 @@
+from .crop import CropToMultiple
 from .loading import LoadRainPair
 from .synthesize_rain import SynthesizeRain
 
-__all__ = ['LoadRainPair', 'SynthesizeRain']
+__all__ = ['CropToMultiple', 'LoadRainPair', 'SynthesizeRain']
