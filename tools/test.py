@@ -57,10 +57,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         '; a group skips the benchmarks not converted yet). Default: the '
         'config\'s test_benchmarks if set')
     parser.add_argument(
-        '--data-root',
-        help='root of the converted benchmarks (default: the config\'s '
-        'data_root)')
-    parser.add_argument(
         '--save-dir',
         help='write the restored images as SAVE_DIR/<test set>/<input '
         'name>.png')
@@ -91,11 +87,8 @@ def use_benchmarks(cfg: Config, args: argparse.Namespace) -> None:
     ``test_benchmarks``), if any."""
     names = args.benchmarks or cfg.get('test_benchmarks')
     if not names:
-        if args.data_root:
-            raise SystemExit('--data-root needs --benchmarks (or a config '
-                             'with test_benchmarks)')
         return
-    data_root = args.data_root or cfg.get('data_root')
+    data_root = cfg.get('data_root')  # --data-root is applied already
     if not data_root:
         raise SystemExit('the config has no data_root: pass --data-root')
     loader = cfg.get('test_dataloader')

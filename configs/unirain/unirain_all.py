@@ -40,7 +40,7 @@ train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='PairedLmdbDataset',
-        data_root='data/unirain_lmdb/train',
+        data_root='data/unirain/lmdb/train',  # below data_root: moves with it
         pipeline=_base_.train_pipeline))
 
 # Multi-objective reweighting (docs/method.md, "Optimisation"), the authors'

@@ -26,22 +26,13 @@ train_pipeline = [
     else dict(step, min_size=crop_size) if step['type'] == 'LoadRainPair'
     else step for step in _base_.train_pipeline
 ]
-# scripts/run_demo.sh packs data/demo's train split into this LMDB
+# scripts/run_demo.sh packs data/demo's train split into this LMDB. The
+# base's per-type validation and test loaders read data_root: the tools move
+# them there (see configs/_base_/datasets/unirain_4types.py).
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,
-    dataset=dict(data_root='data/demo_lmdb/train', pipeline=train_pipeline))
-# the base's per-type loaders, reading data/demo in the main process
-val_dataloader = [
-    dict(loader, num_workers=0, dataset=dict(loader.dataset,
-                                             data_root=data_root))
-    for loader in _base_.val_dataloader
-]
-test_dataloader = [
-    dict(loader, num_workers=0, dataset=dict(loader.dataset,
-                                             data_root=data_root))
-    for loader in _base_.test_dataloader
-]
+    dataset=dict(data_root='data/demo/lmdb/train', pipeline=train_pipeline))
 # The test also scores the rainy input, to show what the model gained.
 test_evaluator = [[
     dict(type=metric, prefix=t)

@@ -34,6 +34,7 @@ import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from unirain_mm.datasets.data_root import set_data_root  # noqa: E402
 from unirain_mm.engine import CollectMetricsHook  # noqa: E402
 from unirain_mm.evaluation import save_results  # noqa: E402
 from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
@@ -60,7 +61,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--val-interval',
         type=int,
         help='iterations per validation/reweighting round (default: config)')
-    parser.add_argument('--data-root', help='dataset root (default: config)')
+    parser.add_argument(
+        '--data-root',
+        help='data root of every loader, the training LMDB in '
+        'DATA_ROOT/lmdb/train (default: the config\'s data_root)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -80,10 +84,8 @@ def build_config(name: str, args: argparse.Namespace) -> Config:
         cfg.param_scheduler.update(end=args.max_iters, T_max=args.max_iters)
     if args.val_interval is not None:
         cfg.train_cfg.val_interval = args.val_interval
-    if args.data_root is not None:
-        cfg.train_dataloader.dataset.data_root = args.data_root
-        for loader in cfg.val_dataloader + cfg.test_dataloader:
-            loader.dataset.data_root = args.data_root
+    # every loader below the config's data root, or below --data-root
+    set_data_root(cfg, args.data_root)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = osp.join(args.work_dir, name)

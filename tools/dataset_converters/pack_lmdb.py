@@ -3,12 +3,12 @@
 From list files written by the converters (keep the source column)::
 
     python tools/dataset_converters/pack_lmdb.py \
-        --lists data/unirain/lists/*_train.tsv --out data/unirain_lmdb/train
+        --lists data/unirain/lists/*_train.tsv --out data/unirain/lmdb/train
 
 From the ``<root>/<split>/<type>/{input,target}`` layout::
 
     python tools/dataset_converters/pack_lmdb.py \
-        --layout data/demo --split train --out data/demo_lmdb/train
+        --layout data/demo --split train --out data/demo/lmdb/train
 
 From one folder pair (same file names) of a single type::
 

@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.logging import print_log
 
 from unirain_mm.datasets.benchmarks import BENCHMARKS
+from unirain_mm.datasets.data_root import rain_type_loader
 from unirain_mm.rain_types import RAIN_TYPES, rain_type_code
 
 #: group name -> benchmark names (METHOD.md section 4).
@@ -270,19 +271,8 @@ def benchmark_test_cfg(names: Sequence[str],
     for name in selected:
         split, rain_type = benchmark_location(name)
         loaders.append(
-            dict(
-                batch_size=1,
-                num_workers=num_workers,
-                persistent_workers=False,
-                drop_last=False,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dict(
-                    type='RainTypeDataset',
-                    data_root=data_root,
-                    split=split,
-                    rain_types=[rain_type],
-                    test_mode=True,
-                    pipeline=pipeline)))
+            rain_type_loader(data_root, split, rain_type, pipeline,
+                             num_workers))
         evaluators.append(benchmark_metrics(prefixes[name]))
     return dict(
         test_dataloader=loaders,

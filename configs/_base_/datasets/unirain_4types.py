@@ -3,7 +3,14 @@
 # Training mixes all types; validation and testing evaluate each type
 # separately (MultiValLoop / MultiTestLoop) with Y-channel PSNR/SSIM, no
 # border crop, prefixed by the type.
+# Every dataset lies below data_root. mmengine fills data_root into the
+# loaders when it reads this file, so they record it as loaders_root: a
+# config that inherits them only sets data_root (as unirain_demo_cpu.py
+# does), and tools/train.py and tools/test.py move every dataset below
+# loaders_root or data_root there, also for --data-root DIR and
+# --cfg-options data_root=DIR (unirain_mm/datasets/data_root.py).
 data_root = 'data/unirain'
+loaders_root = data_root
 rain_types = ['DRS', 'DRD', 'NRS', 'NRD']
 crop_size = 128
 
@@ -41,9 +48,12 @@ train_dataloader = dict(
         rain_types=rain_types,
         pipeline=train_pipeline))
 
+# one loader per type, as unirain_mm.datasets.data_root.rain_type_loader
+# builds them (configs cannot import it)
 def _per_type_loaders(split):
     return [
         dict(
+            batch_size=1,
             num_workers=2,
             persistent_workers=False,
             drop_last=False,
