@@ -1,6 +1,7 @@
 """PairedLmdbDataset: labels, filters, lazy per-process handles, errors."""
 import multiprocessing as mp
 import os
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from unirain_mm.datasets import PairedLmdbDataset, RainTypeDataset
 from unirain_mm.datasets import lmdb_io
 from unirain_mm.datasets.lmdb_pack import pack_pairs
 from unirain_mm.datasets.pairs import records_from_layout
+
+from conftest import REPO_ROOT
 
 
 @pytest.fixture(scope='module')
