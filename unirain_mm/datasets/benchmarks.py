@@ -1,4 +1,4 @@
-"""The test benchmarks (METHOD.md section 4) and the rain type of each.
+"""Test benchmarks and the rain type of each (docs/method.md, "Evaluation").
 
 A benchmark ``<name>`` lives in the usual layout with the benchmark name as
 the split: ``<data_root>/<name>/<type>/{input,target}/`` (the converters in

@@ -28,7 +28,7 @@ from unirain_mm.datasets.benchmarks import BENCHMARKS
 from unirain_mm.datasets.data_root import rain_type_loader
 from unirain_mm.rain_types import RAIN_TYPES, rain_type_code
 
-#: group name -> benchmark names (METHOD.md section 4).
+#: group name -> benchmark names (docs/method.md, "Evaluation").
 BENCHMARK_GROUPS = OrderedDict([
     ('all', tuple(RAIN_TYPES) + tuple(BENCHMARKS)),
     ('types', tuple(RAIN_TYPES)),

@@ -1,6 +1,6 @@
 """PSNR and SSIM whose result names say how they were measured.
 
-Two conventions are reported side by side (METHOD.md section 4):
+Two conventions are reported side by side (docs/method.md, "Evaluation"):
 
 - ``PSNR-Y`` / ``SSIM-Y``: the Y channel of YCbCr (BT.601, as MATLAB's
   ``rgb2ycbcr``), no border crop: the deraining convention of mmagic's

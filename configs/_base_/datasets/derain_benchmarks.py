@@ -1,4 +1,4 @@
-# Test on every benchmark of METHOD.md section 4 that is converted under
+# Test on every benchmark of docs/method.md ("Evaluation") converted under
 # data_root: the four RainRAG type splits (<data_root>/test/<type>/) and the
 # public benchmarks (<data_root>/<name>/<type>/, written by the converters in
 # tools/dataset_converters/). tools/test.py builds one MultiTestLoop loader
