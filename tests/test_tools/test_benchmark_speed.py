@@ -46,30 +46,52 @@ def test_parse_shape(tool):
         tool.parse_shape('1080p')
 
 
-def test_table_with_ratio_to_restormer(tool, configs, tmp_path):
+class FakeClock:
+    """``time`` for the tool: the n-th timed forward lasts ``durations[n]``
+    seconds (``perf_counter`` is called at its start and at its end)."""
+
+    def __init__(self, durations):
+        self.durations = list(durations)
+        self.now, self.running = 0.0, False
+
+    def perf_counter(self):
+        if self.running:
+            self.now += self.durations.pop(0)
+        self.running = not self.running
+        return self.now
+
+
+def test_table_with_ratio_to_restormer(tool, configs, tmp_path,
+                                       monkeypatch):
+    # medians 0.25 s, 0.5 s and 0.2 s per 64x64 image (0.004096 MP)
+    clock = FakeClock([0.25, 0.5, 0.125, 1.0, 0.5, 0.5, 0.1, 0.2, 0.3])
+    monkeypatch.setattr(tool, 'time', clock)
     out = str(tmp_path / 'speed')
     rows = tool.main([
         configs['unirain'], configs['restormer'], configs['nafnet'],
         '--shapes', '64x64', '--tile', '32', '--overlap', '8', '--warmup',
-        '1', '--repeats', '2', '--threads', '1', '--no-subprocess', '--out',
+        '0', '--repeats', '3', '--threads', '1', '--no-subprocess', '--out',
         out
     ])
+    assert not clock.durations  # every forward was timed once
     assert [r['model'] for r in rows] == ['UniRainNet', 'Restormer', 'NAFNet']
-    ref = rows[1]['ms_per_mp']
-    for row in rows:
+    expected = [(0.25, 4.0, 61035.15625, 0.5), (0.5, 2.0, 122070.3125, 1.0),
+                (0.2, 5.0, 48828.125, 0.4)]
+    for row, (seconds, per_s, ms_per_mp, ratio) in zip(rows, expected):
         assert row['tiled'] and (row['height'], row['width']) == (64, 64)
-        assert row['images_per_s'] == pytest.approx(1 / row['seconds'])
-        assert row['ms_per_mp'] == pytest.approx(
-            row['seconds'] * 1e3 / (64 * 64 / 1e6))
-        assert row['ms_per_mp_ratio'] == pytest.approx(row['ms_per_mp'] / ref)
+        assert row['seconds'] == pytest.approx(seconds)
+        assert row['images_per_s'] == pytest.approx(per_s)
+        assert row['ms_per_mp'] == pytest.approx(ms_per_mp)
+        assert row['ms_per_mp_ratio'] == pytest.approx(ratio)
         assert row['peak_mb'] is None  # not measured in-process on the CPU
     with open(out + '.json') as f:
         saved = json.load(f)
     assert saved['rows'] == rows  # floats survive JSON exactly
-    assert saved['meta']['repeats'] == 2
+    assert saved['meta']['repeats'] == 3
     md = open(out + '.md').read()
-    assert 'ms/MP vs Restormer' in md and '| Restormer |' in md
-    assert '| 1.000 |' in md
+    assert 'ms/MP vs Restormer' in md
+    assert '| Restormer | restormer_tiny |' in md
+    assert '| 4 | 61035.2 | 0.500 |' in md
 
 
 def test_cpu_peak_memory_from_a_fresh_process(tool, configs, tmp_path):
