@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from unirain_mm.distill.judges import (JudgeQuery, TransformersVLMJudge,
-                                       parse_yes_no)
+from unirain_mm.distill.judges import JudgeQuery, TransformersVLMJudge
 
 WORDS = ['<unk>', '<s>', '</s>', '<image>', 'USER:', 'ASSISTANT:', 'yes',
          'no', 'rain']
@@ -57,15 +56,38 @@ def query(tmp_path):
                       [dict(path=paths[2])])
 
 
-def test_generates_and_parses(tiny_llava, query):
+def _only_says(folder: str, word: str, dst: str) -> str:
+    """A copy of the tiny model whose generation config suppresses every
+    token but ``word``, so that greedy decoding can only produce it."""
+    import shutil
+
+    from transformers import GenerationConfig
+    shutil.copytree(folder, dst)
+    GenerationConfig(
+        suppress_tokens=[i for i, w in enumerate(WORDS) if w != word],
+        pad_token_id=0, bos_token_id=1, eos_token_id=2).save_pretrained(dst)
+    return dst
+
+
+def test_renders_the_prompt_and_decodes_deterministically(tiny_llava, query):
     judge = TransformersVLMJudge('llava', tiny_llava, prompt='rain',
                                  dtype='float32', device='cpu')
     text = judge.render_text(query, ['a', 'b', 'c'])
     assert text == 'USER: a <image>\nb <image>\nc <image>\nrain\nASSISTANT:'
     (ans, ) = judge.judge_batch([query])
-    assert ans.raw.strip()
-    assert ans.answer == (parse_yes_no(ans.raw) or 'abstain')
+    assert ans.raw.strip() and ans.answer in ('yes', 'no', 'abstain')
     assert judge.judge(query).raw == ans.raw  # greedy: deterministic
+
+
+@pytest.mark.parametrize('word', ['yes', 'no'])
+def test_the_models_word_is_the_answer(tiny_llava, query, tmp_path, word):
+    folder = _only_says(tiny_llava, word, str(tmp_path / word))
+    judge = TransformersVLMJudge('llava', folder, prompt='rain',
+                                 dtype='float32', device='cpu',
+                                 max_new_tokens=3)
+    (ans, ) = judge.judge_batch([query])
+    assert ans.raw.split() == [word] * 3
+    assert ans.answer == word and not ans.error
 
 
 def test_missing_model_abstains(tmp_path, query):
