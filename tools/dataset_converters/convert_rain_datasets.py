@@ -22,12 +22,12 @@ from typing import List, Optional
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401  (applies the compatibility shims first)
-from unirain_mm.datasets.converters import (CONVERTERS, MODES,  # noqa: E402
-                                            convert, describe)
+from unirain_mm.datasets.converters import (  # noqa: E402
+    MODES, convert, converter_names, converter_options, describe)
 
-#: Options only the generic converter takes: flag -> (keyword, help).
-GENERIC_OPTIONS = {
+#: Converter options: flag -> (keyword, help). A dataset accepts the flags
+#: whose keyword its converter takes (``converter_options``).
+OPTIONS = {
     '--rain-type': ('rain_type', 'rain type of the pairs: DRS, DRD, NRS, NRD'),
     '--split': ('split', 'split the pairs go to (default: train); for '
                 'rainrag, which set --src is: train or test'),
@@ -42,10 +42,8 @@ GENERIC_OPTIONS = {
                       '(default: "{}")'),
     '--mapping': ('mapping', 'file of "<rainy> <clean>" lines, paths '
                   'relative to --src (replaces the rules)'),
+    '--recursive': ('recursive', 'pair images in sub-folders too'),
 }
-
-#: The generic options the rainrag converter takes too.
-RAINRAG_OPTIONS = ('--split',)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,7 +52,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'into <out>/<split>/<type>/{input,target}/ and list files')
     parser.add_argument('--list-datasets', action='store_true',
                         help='show the converters and the layout each reads')
-    parser.add_argument('--dataset', choices=sorted(CONVERTERS),
+    parser.add_argument('--dataset', choices=converter_names(),
                         help='converter to run')
     parser.add_argument('--src', help='dataset root in its published layout')
     parser.add_argument('--out', default='data/unirain',
@@ -65,27 +63,38 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--source',
                         help='source name in keys and list files (default: '
                         'the dataset name)')
-    generic = parser.add_argument_group('generic converter')
-    for flag, (dest, text) in GENERIC_OPTIONS.items():
-        generic.add_argument(flag, dest=dest, help=text)
-    generic.add_argument('--recursive', action='store_true',
-                         help='pair images in sub-folders too')
+    group = parser.add_argument_group(
+        'converter options', 'each only for the datasets named in brackets')
+    for flag, (dest, text) in OPTIONS.items():
+        takers = ', '.join(_takers(dest))
+        kind = dict(action='store_true') if dest == 'recursive' else {}
+        group.add_argument(flag, dest=dest, help=f'[{takers}] {text}',
+                           **kind)
     args = parser.parse_args(argv)
     if not args.list_datasets and (args.dataset is None or args.src is None):
         parser.error('--dataset and --src are required (or --list-datasets)')
-    given = [flag for flag, (dest, _) in GENERIC_OPTIONS.items()
-             if getattr(args, dest) is not None] + (
-                 ['--recursive'] if args.recursive else [])
-    if args.dataset == 'rainrag':
-        given = [flag for flag in given if flag not in RAINRAG_OPTIONS]
-    if given and args.dataset != 'generic':
-        parser.error(f'{", ".join(given)}: only for --dataset generic')
+    if args.dataset is not None:
+        taken = converter_options(args.dataset)
+        for flag, (dest, _) in OPTIONS.items():
+            if _given(args, dest) and dest not in taken:
+                parser.error(f'{flag}: only for --dataset '
+                             f'{" / ".join(_takers(dest))}')
     return args
+
+
+def _takers(dest: str) -> List[str]:
+    """The datasets whose converter takes the option ``dest``."""
+    return [n for n in converter_names() if dest in converter_options(n)]
+
+
+def _given(args: argparse.Namespace, dest: str) -> bool:
+    """Whether the option ``dest`` was set on the command line."""
+    return getattr(args, dest) not in (None, False)
 
 
 def list_datasets() -> None:
     """Print every converter with the layout it expects, generic last."""
-    for name in sorted(CONVERTERS, key=lambda n: (n == 'generic', n)):
+    for name in sorted(converter_names(), key=lambda n: (n == 'generic', n)):
         print(f'== {name}\n{describe(name)}\n')
 
 
@@ -94,14 +103,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.list_datasets:
         list_datasets()
         return
-    options = {}
-    if args.dataset == 'rainrag' and args.split is not None:
-        options['split'] = args.split
-    if args.dataset == 'generic':
-        options = {dest: getattr(args, dest)
-                   for dest, _ in GENERIC_OPTIONS.values()
-                   if getattr(args, dest) is not None}
-        options['recursive'] = args.recursive
+    options = {dest: getattr(args, dest) for dest, _ in OPTIONS.values()
+               if _given(args, dest)}
     try:
         convert(args.dataset, args.src, args.out, args.mode, args.source,
                 **options)

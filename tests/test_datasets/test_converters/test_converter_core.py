@@ -1,11 +1,15 @@
 """Pairing rules, mapping files, writing modes and resuming."""
 import os
 import os.path as osp
+import subprocess
+import sys
 import time
 
 import pytest
+from mmengine.registry import Registry
 
-from unirain_mm.datasets.converters import CONVERTERS, convert
+from unirain_mm.datasets.converters import (CONVERTERS, convert,
+                                            converter_options)
 from unirain_mm.datasets.converters.core import (materialize, name_rule,
                                                  pair_folders, read_mapping)
 from unirain_mm.datasets.pairs import PairRecord
@@ -140,9 +144,34 @@ def test_unknown_dataset_mode_duplicate_keys_and_no_pairs(tree, monkeypatch):
         convert('rain13k', tree.src, tree.out, mode='move')
     path = tree.image('a.png', 1)
     record = PairRecord('dup_a', path, path, 'DRS', 'dup', 'train')
-    monkeypatch.setitem(CONVERTERS, 'dup', lambda src, source: [record] * 2)
+    monkeypatch.setitem(CONVERTERS.module_dict, 'dup',
+                        lambda src, source: [record] * 2)
     with pytest.raises(ValueError, match="two pairs have the key 'dup_a'"):
         convert('dup', tree.src, tree.out, progress=False)
-    monkeypatch.setitem(CONVERTERS, 'none', lambda src, source: [])
+    monkeypatch.setitem(CONVERTERS.module_dict, 'none',
+                        lambda src, source: [])
     with pytest.raises(FileNotFoundError, match='none: no pairs found'):
         convert('none', tree.src, tree.out, progress=False)
+
+
+def test_registry_is_mmengine_and_refuses_a_second_name():
+    assert isinstance(CONVERTERS, Registry)
+    assert CONVERTERS.get('rainrag').__name__ == 'rainrag'
+    with pytest.raises(KeyError, match='rainrag is already registered'):
+        CONVERTERS.register_module('rainrag', module=lambda src, source: [])
+
+
+def test_options_come_from_the_signature():
+    assert converter_options('rain13k') == []
+    assert converter_options('rainrag') == ['split']
+    assert converter_options('generic')[:2] == ['rain_type', 'split']
+
+
+def test_converters_import_neither_torch_nor_mmagic():
+    code = ('import sys, unirain_mm.datasets.converters; '
+            "print(sorted({'torch', 'mmagic'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, '-c', code], check=True,
+                         capture_output=True, text=True,
+                         cwd=osp.dirname(osp.dirname(osp.dirname(
+                             osp.dirname(osp.abspath(__file__)))))).stdout
+    assert out.strip() == '[]'

@@ -11,6 +11,10 @@ Example::
 ``--list-datasets`` shows the layout each converter expects.
 """
 from . import generic, night, raindrops, rainrag, streaks  # noqa: F401
-from .core import CONVERTERS, MODES, ConvertSummary, convert, describe
+from .core import (CONVERTERS, MODES, ConvertSummary, convert,
+                   converter_names, converter_options, describe)
 
-__all__ = ['CONVERTERS', 'MODES', 'ConvertSummary', 'convert', 'describe']
+__all__ = [
+    'CONVERTERS', 'MODES', 'ConvertSummary', 'convert', 'converter_names',
+    'converter_options', 'describe'
+]

@@ -2,7 +2,9 @@
 and writing the four-type layout with its list files.
 
 A converter is a function ``fn(src, source, **options) -> List[PairRecord]``
-registered under a dataset name. It walks ``src`` in the dataset's published
+registered in :data:`CONVERTERS` under a dataset name
+(``@CONVERTERS.register_module('name')``); its keyword options are the
+command-line flags it accepts. It walks ``src`` in the dataset's published
 layout and returns one record per rainy image, with the *source* files as
 paths. :func:`convert` then writes every pair to
 ``<out>/<split>/<type>/{input,target}/<key><ext>`` (the layout
@@ -20,6 +22,7 @@ from collections import Counter
 from typing import (Callable, Dict, Iterable, List, NamedTuple, Optional,
                     Sequence, Tuple, Union)
 
+from mmengine.registry import Registry
 from tqdm import tqdm
 
 from unirain_mm.datasets.pairs import (IMG_EXTENSIONS, PairRecord, make_key,
@@ -28,29 +31,30 @@ from unirain_mm.fileio import atomic_write_bytes
 
 MODES = ('symlink', 'hardlink', 'copy')
 
-#: Dataset name -> converter function (see the module docstring).
-CONVERTERS: Dict[str, Callable[..., List[PairRecord]]] = {}
+#: Dataset name -> converter function (see the module docstring). An
+#: mmengine registry, which imports neither torch nor mmagic.
+CONVERTERS = Registry('dataset converter')
 
 #: A naming rule: a pattern such as ``'{}_rain'`` or a function from a file
 #: stem to the pair id (None when the stem does not follow the rule).
 Rule = Union[str, Callable[[str], Optional[str]]]
 
 
-def register(name: str) -> Callable:
-    """Decorator that adds a converter to :data:`CONVERTERS` as ``name``."""
-
-    def add(fn: Callable) -> Callable:
-        if name in CONVERTERS:
-            raise KeyError(f'converter {name!r} is already registered')
-        CONVERTERS[name] = fn
-        return fn
-
-    return add
-
-
 def describe(name: str) -> str:
     """The documentation of a converter: what it reads and where it goes."""
-    return inspect.getdoc(CONVERTERS[name]) or ''
+    return inspect.getdoc(CONVERTERS.get(name)) or ''
+
+
+def converter_names() -> List[str]:
+    """The registered dataset names, sorted."""
+    return sorted(CONVERTERS.module_dict)
+
+
+def converter_options(name: str) -> List[str]:
+    """The keyword options a converter takes (its parameters after ``src``
+    and ``source``), in signature order."""
+    params = list(inspect.signature(CONVERTERS.get(name)).parameters)
+    return params[2:]
 
 
 def require_dir(path: str, converter: str) -> str:
@@ -377,18 +381,19 @@ def convert(name: str,
             Defaults to ``name``; give another to convert two copies of a
             dataset (e.g. two GTAV-NightRain sets) into one ``out``.
         progress (bool): Show a progress bar.
-        **options: Converter options (the generic converter's).
+        **options: The converter's keyword options
+            (:func:`converter_options`).
 
     Returns:
         ConvertSummary: Pair counts, list files and files written.
     """
     if name not in CONVERTERS:
         raise KeyError(f'unknown dataset {name!r}; known: '
-                       f'{", ".join(sorted(CONVERTERS))}')
+                       f'{", ".join(converter_names())}')
     if mode not in MODES:
         raise ValueError(f'unknown mode {mode!r}; expected one of {MODES}')
     source = source or name
-    records = CONVERTERS[name](src, source, **options)
+    records = CONVERTERS.get(name)(src, source, **options)
     if not records:
         raise FileNotFoundError(f'{name}: no pairs found under {src}')
     _check_unique(records)

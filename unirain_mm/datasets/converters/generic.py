@@ -3,10 +3,10 @@ import os.path as osp
 from typing import List, Optional
 
 from unirain_mm.datasets.pairs import PairRecord
-from .core import make_records, pair_folders, read_mapping, register
+from .core import CONVERTERS, make_records, pair_folders, read_mapping
 
 
-@register('generic')
+@CONVERTERS.register_module('generic')
 def generic(src: str,
             source: str,
             rain_type: Optional[str] = None,

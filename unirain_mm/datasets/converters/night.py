@@ -5,10 +5,10 @@ import re
 from typing import List
 
 from unirain_mm.datasets.pairs import PairRecord
-from .core import Part, parts_records, register, require_dir
+from .core import CONVERTERS, Part, parts_records, require_dir
 
 
-@register('gtav-nightrain')
+@CONVERTERS.register_module('gtav-nightrain')
 def gtav_nightrain(src: str, source: str) -> List[PairRecord]:
     """GTAV-NightRain (Zhang et al., 2022): synthetic night streaks rendered
     in GTA V, NRS.
@@ -37,7 +37,7 @@ HQ_NIGHTRAIN_TYPES = {'RS': 'NRS', 'RD': 'NRD', 'SD': 'NRD'}
 _SUBSET_RE = re.compile(r'(?:^|[-_])(RS|RD|SD)$', re.IGNORECASE)
 
 
-@register('hq-nightrain')
+@CONVERTERS.register_module('hq-nightrain')
 def hq_nightrain(src: str, source: str) -> List[PairRecord]:
     """HQ-NightRain (Guan et al., NeurIPS 2025): synthetic night rain in
     three subsets: streaks (RS, NRS), drops (RD, NRD) and both (SD, NRD).

@@ -4,10 +4,10 @@ import re
 from typing import List, Optional
 
 from unirain_mm.datasets.pairs import PairRecord
-from .core import Part, parts_records, register
+from .core import CONVERTERS, Part, parts_records
 
 
-@register('raindrop')
+@CONVERTERS.register_module('raindrop')
 def raindrop(src: str, source: str) -> List[PairRecord]:
     """RainDrop (Qian et al., CVPR 2018): real daytime raindrops on glass,
     DRD.
@@ -31,7 +31,7 @@ def raindrop(src: str, source: str) -> List[PairRecord]:
     ])
 
 
-@register('raindrop-clarity')
+@CONVERTERS.register_module('raindrop-clarity')
 def raindrop_clarity(src: str, source: str) -> List[PairRecord]:
     """Raindrop Clarity (Jin et al., ECCV 2024): real raindrops by day (DRD)
     and by night (NRD), drop- and background-focused shots.
@@ -77,7 +77,7 @@ RAINDS_KINDS = {
 }
 
 
-@register('rainds')
+@CONVERTERS.register_module('rainds')
 def rainds(src: str, source: str) -> List[PairRecord]:
     """RainDS (Quan et al., CVPR 2021): daytime raindrops (RD), streaks (RS)
     and both (RDS), synthetic and real.

@@ -5,13 +5,13 @@ from typing import List
 
 from unirain_mm.datasets.pairs import PairRecord, make_key
 from unirain_mm.rain_types import RAIN_TYPES
-from .core import pair_folders, register, require_dir
+from .core import CONVERTERS, pair_folders, require_dir
 
 #: The sets the authors publish and the split each one goes to.
 RAINRAG_SPLITS = ('train', 'test')
 
 
-@register('rainrag')
+@CONVERTERS.register_module('rainrag')
 def rainrag(src: str, source: str, split: str = 'train') -> List[PairRecord]:
     """RainRAG (the UniRain paper's data, CVPR 2026): the distilled training
     set ("classified" by type) and the test set, one archive each, both in

@@ -5,14 +5,14 @@ import os.path as osp
 from typing import List
 
 from unirain_mm.datasets.pairs import PairRecord
-from .core import (Part, check_any, list_images, make_records, parts_records,
-                   read_mapping, register, warn_unmatched)
+from .core import (CONVERTERS, Part, check_any, list_images, make_records,
+                   parts_records, read_mapping, warn_unmatched)
 
 #: The Rain13K protocol's test sets, each written as a split of its name.
 RAIN13K_TESTS = ('Rain100L', 'Rain100H', 'Test100', 'Test1200', 'Test2800')
 
 
-@register('rain13k')
+@CONVERTERS.register_module('rain13k')
 def rain13k(src: str, source: str) -> List[PairRecord]:
     """Rain13K (Rain14000, Rain1800, Rain800 and Rain12 pooled) and its test
     sets Rain100L, Rain100H, Test100, Test1200 and Test2800. Synthetic
@@ -34,7 +34,7 @@ def rain13k(src: str, source: str) -> List[PairRecord]:
     return parts_records(src, source, 'rain13k', parts)
 
 
-@register('spa-data')
+@CONVERTERS.register_module('spa-data')
 def spa_data(src: str, source: str) -> List[PairRecord]:
     """SPA-Data (Wang et al., CVPR 2019): real daytime streaks, DRS.
 
@@ -75,7 +75,7 @@ GT_RAIN_SPLITS = {
 }
 
 
-@register('gt-rain')
+@CONVERTERS.register_module('gt-rain')
 def gt_rain(src: str, source: str) -> List[PairRecord]:
     """GT-RAIN (Ba et al., ECCV 2022): real daytime rain from video frames,
     DRS.
@@ -125,7 +125,7 @@ def gt_rain(src: str, source: str) -> List[PairRecord]:
     return records
 
 
-@register('lhp-rain')
+@CONVERTERS.register_module('lhp-rain')
 def lhp_rain(src: str, source: str) -> List[PairRecord]:
     """LHP-Rain (Guo et al., ICCV 2023): real daytime streaks and splashes,
     DRS.
@@ -148,7 +148,7 @@ def lhp_rain(src: str, source: str) -> List[PairRecord]:
     ])
 
 
-@register('realrain-1k')
+@CONVERTERS.register_module('realrain-1k')
 def realrain_1k(src: str, source: str) -> List[PairRecord]:
     """RealRain-1k (Li et al., 2022): real daytime streaks, DRS.
 
@@ -170,7 +170,7 @@ def realrain_1k(src: str, source: str) -> List[PairRecord]:
     return parts_records(src, source, 'realrain-1k', parts)
 
 
-@register('weatherbench')
+@CONVERTERS.register_module('weatherbench')
 def weatherbench(src: str, source: str) -> List[PairRecord]:
     """WeatherBench (Guan et al., ACM MM 2024), its rain part only: real
     daytime rain, DRS.
