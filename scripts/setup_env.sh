@@ -24,5 +24,5 @@ echo "[setup] installing the pinned requirements (about 1.5 minutes)"
     -r "$ROOT/requirements/lock.txt" -r "$ROOT/requirements/tests.txt"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps \
     --no-build-isolation -e "$ROOT"
-"$VENV/bin/python" -c "import unirain_mm, mmagic.models; print('[setup] ok: unirain_mm', unirain_mm.__version__)"
+"$VENV/bin/python" -c "import unirain_mm; unirain_mm.register_all_modules(); print('[setup] ok: unirain_mm', unirain_mm.__version__)"
 echo "$WANT" > "$STAMP"

@@ -23,7 +23,9 @@ for _var, _sub in (('TORCH_HOME', 'torch'), ('HF_HOME', 'huggingface'),
 os.environ['HF_HUB_OFFLINE'] = '1'
 os.environ['TRANSFORMERS_OFFLINE'] = '1'
 
-import unirain_mm  # noqa: E402,F401  (shims before mmagic)
+import unirain_mm  # noqa: E402
+
+unirain_mm.register_all_modules()  # shims, then the registries
 from unirain_mm.rain_types import RAIN_TYPES  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -22,7 +22,9 @@ import time
 from typing import List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import unirain_mm  # noqa: E402,F401  (shims + registration before mmagic)
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # shims, then mmagic's and our registries
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 

@@ -1,6 +1,9 @@
 # Runtime shared by all UniRain-MM configs (no mmagic:: bases needed).
 default_scope = 'mmagic'
-custom_imports = dict(imports=['unirain_mm'], allow_failed_imports=False)
+# Importing unirain_mm.registry_all registers UniRain-MM (and applies the
+# shims it needs); a bare `import unirain_mm` registers nothing.
+custom_imports = dict(
+    imports=['unirain_mm.registry_all'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -13,7 +13,6 @@ from typing import Callable, List
 import pytest
 from mmengine.config import Config
 
-import unirain_mm  # noqa: F401  (shims before mmpretrain)
 from unirain_mm.datasets.demo_data import generate_demo_data
 
 DISTILL_REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -24,7 +24,9 @@ import time
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401  (shims and registration first)
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # shims, then mmagic's and our registries
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from mmengine.config import Config  # noqa: E402

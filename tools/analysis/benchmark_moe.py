@@ -20,7 +20,9 @@ from collections import defaultdict
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # shims, then mmagic's and our registries
 import torch  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402
 from mmengine.config import Config  # noqa: E402

@@ -23,7 +23,9 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401  (shims first)
+from unirain_mm import compat  # noqa: E402
+
+compat.apply()  # before the encoders import torch/torchvision
 from tqdm import tqdm  # noqa: E402
 
 from unirain_mm.distill import KnowledgeBase, Retriever  # noqa: E402

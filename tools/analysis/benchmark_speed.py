@@ -33,7 +33,9 @@ from typing import List, Tuple
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
-import unirain_mm  # noqa: E402,F401
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # shims, then mmagic's and our registries
 import torch  # noqa: E402
 
 from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402

@@ -14,7 +14,9 @@ import sys
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # shims, then mmagic's and our registries
 import torch  # noqa: E402
 from mmagic.registry import MODELS  # noqa: E402
 from mmengine.analysis import FlopAnalyzer  # noqa: E402

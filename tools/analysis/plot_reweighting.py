@@ -16,7 +16,6 @@ import sys
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
-import unirain_mm  # noqa: E402,F401  (shims before mmagic)
 from unirain_mm.reweighting import plot_history  # noqa: E402
 
 HISTORY_FILE = 'reweighting_history.json'

@@ -25,7 +25,6 @@ import sys
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401  (applies the compatibility shims first)
 from unirain_mm.datasets.bad_data import BadPairError  # noqa: E402
 from unirain_mm.datasets.lmdb_pack import pack_pairs, verify_pairs  # noqa: E402
 from unirain_mm.datasets.pairs import (IMG_EXTENSIONS, PairRecord,  # noqa: E402

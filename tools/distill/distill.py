@@ -21,7 +21,9 @@ from datetime import timedelta
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401  (shims before mmpretrain/mmagic)
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # shims, then mmagic's and our registries
 import torch.distributed as dist  # noqa: E402
 from mmengine.dist import barrier, get_dist_info  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402

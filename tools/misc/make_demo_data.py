@@ -12,7 +12,6 @@ import sys
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import unirain_mm  # noqa: E402,F401  (applies the compatibility shims first)
 from unirain_mm.datasets import demo_data  # noqa: E402
 
 if __name__ == '__main__':
