@@ -156,9 +156,36 @@ def tiny_ckpt(tmp_path_factory):
     return cfg_path, ckpt_path, state
 
 
-def test_inferencer_loads_checkpoint_and_restores(tiny_ckpt, tmp_path):
+def _predict_by_model(model, rgb: np.ndarray) -> np.ndarray:
+    """``model(..., mode='predict')`` on an RGB uint8 image, fed through the
+    model's data preprocessor as a test loader's sample would be; mmagic
+    returns the prediction in BGR."""
+    from mmagic.structures import DataSample
+    h, w = rgb.shape[:2]
+    sample = DataSample(metainfo=dict(img_channel_order='rgb',
+                                      ori_img_shape=(h, w, 3)))
+    data = model.data_preprocessor(
+        dict(inputs=[torch.from_numpy(rgb).permute(2, 0, 1)],
+             data_samples=[sample]), False)
+    with torch.no_grad():
+        pred = model(**data, mode='predict')[0].output.pred_img
+    return pred.round().byte().permute(1, 2, 0).numpy()
+
+
+def _build_loaded(cfg_path: str, state: dict):
+    from mmagic.registry import MODELS
+    from mmengine.config import Config
+    model = MODELS.build(Config.fromfile(cfg_path).model)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def test_inferencer_matches_the_models_predict(tiny_ckpt, tmp_path):
+    """Within one tile the inferencer is exactly the model's predict path
+    (data preprocessor, forward, destruct), and that path is the network
+    on ``rgb / 255``, scaled back and clamped."""
     cfg_path, ckpt_path, state = tiny_ckpt
-    inf = UniRainInferencer(cfg_path, ckpt_path, tile=32, overlap=8)
+    inf = UniRainInferencer(cfg_path, ckpt_path, tile=64, overlap=8)
     assert not inf.model.training
     for key, value in inf.model.state_dict().items():
         torch.testing.assert_close(value, state[key], msg=key)
@@ -166,21 +193,85 @@ def test_inferencer_loads_checkpoint_and_restores(tiny_ckpt, tmp_path):
     rgb = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
     out = inf(rgb)
     assert out.shape == rgb.shape and out.dtype == np.uint8
-    # matches the generator run by hand (H, W > tile: tiled path)
+    model = _build_loaded(cfg_path, state)  # no tiling in its test_cfg
+    bgr = _predict_by_model(model, rgb)
+    np.testing.assert_array_equal(out, bgr[..., ::-1])
     x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
-    ref = tiled_forward(inf.generator, x, tile=32, overlap=8)
-    ref = (ref.clamp(0, 1) * 255).round().byte()[0].permute(1, 2, 0).numpy()
-    np.testing.assert_array_equal(out, ref)
+    with torch.no_grad():
+        net = model.generator(x)[0].permute(1, 2, 0).numpy()
+    by_hand = np.clip(net * 255, 0, 255).round().astype(np.uint8)
+    assert np.abs(out.astype(int) - by_hand.astype(int)).max() <= 1
     # a path gives the same result as the array (RGB order kept)
     path = str(tmp_path / 'in.png')
     cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     np.testing.assert_array_equal(inf(path), out)
     # bf16 autocast runs on CPU and stays close to fp32
-    inf16 = UniRainInferencer(cfg_path, ckpt_path, dtype='bf16', tile=32,
+    inf16 = UniRainInferencer(cfg_path, ckpt_path, dtype='bf16', tile=64,
                               overlap=8)
     out16 = inf16(rgb)
     assert out16.shape == rgb.shape
     assert np.abs(out16.astype(int) - out.astype(int)).mean() < 8
+
+
+class _Pointwise(nn.Module):
+    """A per-pixel network: tiling cannot change its output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.conv(x) * 3)
+
+
+def test_inferencer_tiles_through_the_model(tmp_path):
+    """Images larger than the tile go through the model's tiled predict:
+    for a per-pixel network the result equals the untiled predict."""
+    from mmagic.registry import MODELS
+    from mmengine.config import Config
+    MODELS.register_module(name='_TestPointwiseNet', module=_Pointwise,
+                           force=True)
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.model.generator = dict(type='_TestPointwiseNet')
+    cfg_path = str(tmp_path / 'pointwise.py')
+    cfg.dump(cfg_path)
+    torch.manual_seed(0)
+    state = MODELS.build(cfg.model).state_dict()
+    ckpt = str(tmp_path / 'pointwise.pth')
+    torch.save({'state_dict': state}, ckpt)
+    inf = UniRainInferencer(cfg_path, ckpt, tile=16, overlap=4)
+    calls = []
+    forward = inf.generator.forward
+    inf.generator.forward = lambda x: calls.append(x.shape) or forward(x)
+    rgb = np.random.default_rng(1).integers(0, 256, (40, 50, 3), np.uint8)
+    out = inf(rgb)
+    assert calls and all(s[-2:] == (16, 16) for s in calls)  # tiled
+    expected = _predict_by_model(_build_loaded(cfg_path, state), rgb)
+    expected = expected[..., ::-1]  # BGR -> RGB
+    assert np.abs(out.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_inferencer_keeps_the_global_route(tiny_ckpt):
+    """A MoE generator routes once on the whole image (``routes='global'``)
+    and every tile gets that route; ``'per_tile'`` routes each tile."""
+    cfg_path, ckpt_path, _ = tiny_ckpt
+    rgb = np.random.default_rng(2).integers(0, 256, (40, 50, 3), np.uint8)
+    for routes, expect_global in (('global', True), ('per_tile', False)):
+        inf = UniRainInferencer(cfg_path, ckpt_path, tile=32, overlap=8,
+                                routes=routes, route_size=24)
+        gen = inf.generator
+        seen, given = [], []
+        compute, forward = gen.compute_routes, gen.forward
+        gen.compute_routes = lambda x: seen.append(x.shape) or compute(x)
+        gen.forward = (lambda x, routes=None:
+                       given.append(routes) or forward(x, routes=routes))
+        inf(rgb)
+        assert given  # the tiles ran
+        if expect_global:
+            assert [s[-2:] for s in seen] == [(19, 24)]
+            assert all(r is not None for r in given)
+        else:
+            assert all(r is None for r in given)
 
 
 def test_inferencer_errors(tiny_ckpt, tmp_path):

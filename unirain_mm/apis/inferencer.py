@@ -251,28 +251,64 @@ class UniRainInferencer:
         self.dtype = dtype
         cfg = config if isinstance(config, Config) else Config.fromfile(
             config)
+        model_cfg = cfg.model.copy()
+        # The model's own evaluation forward tiles (UniRain's test_cfg).
+        model_cfg['test_cfg'] = dict(
+            model_cfg.get('test_cfg') or {},
+            tiling=dict(tile=tile, overlap=overlap, routes=routes,
+                        route_size=route_size, tile_batch=tile_batch))
         init_default_scope('mmagic')
-        model = MODELS.build(cfg.model)
+        model = MODELS.build(model_cfg)
         if checkpoint is not None:
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
             load_model_weights(model, checkpoint, strict=True,
                                unsafe=unsafe_load)
+        if hasattr(model.data_preprocessor, 'data_keys'):
+            # Inputs only: no ``gt_img`` to preprocess (mmagic would warn
+            # about its absence for every image).
+            model.data_preprocessor.data_keys = []
         self.model = model.to(self.device).eval()
         self.generator = getattr(model, 'generator', model)
-        self.tile, self.overlap = tile, overlap
-        self.routes, self.route_size = routes, route_size
-        self.tile_batch = tile_batch
 
-    def restore(self, img: torch.Tensor) -> torch.Tensor:
-        """Restore a (1, 3, H, W) float tensor in [0, 1]; returns the same
-        shape, float32, clamped to [0, 1]."""
-        img = img.to(self.device)
+    @torch.no_grad()
+    def predict(self, img: torch.Tensor) -> torch.Tensor:
+        """Restore one (3, H, W) RGB image with values in [0, 255].
+
+        The image takes the path of a test sample: the model's
+        ``data_preprocessor`` (normalisation, padding), the
+        ``mode='predict'`` forward (tiled per ``test_cfg``) and the
+        preprocessor's ``destruct``.
+
+        Args:
+            img (Tensor): (3, H, W), uint8 or float in [0, 255].
+
+        Returns:
+            Tensor: (3, H, W) RGB, float32 in [0, 255].
+        """
+        from mmagic.structures import DataSample
+        if img.dim() != 3 or img.size(0) != 3:
+            raise ValueError(f'img must have shape (3, H, W), got '
+                             f'{tuple(img.shape)}')
+        h, w = img.shape[-2:]
+        sample = DataSample(metainfo=dict(
+            img_channel_order='rgb', img_color_type='color',
+            ori_img_shape=(h, w, 3)))
+        data = dict(inputs=[img.to(self.device)], data_samples=[sample])
         with torch.autocast(self.device.type, dtype=_DTYPES[self.dtype],
                             enabled=self.dtype != 'fp32'):
-            out = tiled_forward(self.generator, img, self.tile, self.overlap,
-                                self.routes, self.route_size, self.tile_batch)
-        return out.float().clamp_(0, 1)
+            pred = self.model.test_step(data)[0].output.pred_img
+        # mmagic's destruct hands predictions out in BGR (what its metrics
+        # and visualisers expect); back to the caller's RGB.
+        return pred.float().flip(0)
+
+    def restore(self, img: torch.Tensor) -> torch.Tensor:
+        """Restore a (1, 3, H, W) RGB float tensor in [0, 1] through
+        :meth:`predict`; returns the same shape, float32, in [0, 1]."""
+        if img.dim() != 4 or img.size(0) != 1:
+            raise ValueError(f'img must have shape (1, 3, H, W), got '
+                             f'{tuple(img.shape)}')
+        return self.predict(img[0] * 255)[None].div_(255).clamp_(0, 1)
 
     def __call__(self, image: Union[str, np.ndarray]) -> np.ndarray:
         """Restore one image.
@@ -292,6 +328,5 @@ class UniRainInferencer:
             raise ValueError('expected a path or an (H, W, 3) uint8 RGB '
                              f'array, got {desc}')
         x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
-        x = x[None].float().div_(255)
-        out = self.restore(x)[0].mul_(255).round_().byte()
+        out = self.predict(x).round_().byte()
         return out.permute(1, 2, 0).cpu().numpy()

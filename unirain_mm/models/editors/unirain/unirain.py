@@ -58,7 +58,12 @@ class UniRain(BaseEditModel):
             authors'), see above.
         balance_loss_weight (float): Weight of the MoE load-balancing loss
             (0 disables it, as in the authors' code).
-        train_cfg, test_cfg, init_cfg, data_preprocessor: As in
+        test_cfg (dict, optional): ``tiling=dict(tile=..., overlap=...,
+            routes=..., route_size=..., tile_batch=...)`` makes the
+            evaluation forward (``mode='predict'`` / ``'tensor'``) run
+            :func:`unirain_mm.apis.tiled_forward` on each image, so that
+            images of any size fit in memory; absent, one forward per batch.
+        train_cfg, init_cfg, data_preprocessor: As in
             :class:`BaseEditModel`.
     """
 
@@ -97,6 +102,21 @@ class UniRain(BaseEditModel):
                              f'got {loss_form!r}')
         self.loss_form = loss_form
         self.balance_loss_weight = balance_loss_weight
+
+    def forward_tensor(self,
+                       inputs: torch.Tensor,
+                       data_samples: Optional[List[DataSample]] = None,
+                       **kwargs) -> torch.Tensor:
+        """The generator's output, (B, C, H, W); tiled per image in
+        evaluation when ``test_cfg`` has ``tiling``."""
+        tiling = (self.test_cfg or {}).get('tiling')
+        if self.training or not tiling:
+            return super().forward_tensor(inputs, data_samples, **kwargs)
+        from unirain_mm.apis.inferencer import tiled_forward
+        return torch.cat([
+            tiled_forward(self.generator, img[None], **tiling).to(img.dtype)
+            for img in inputs
+        ])
 
     def type_ids(self, data_samples: DataSample) -> torch.Tensor:
         """The rain-type id of every sample, shape (B,), validated."""
