@@ -33,6 +33,10 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
+from unirain_mm import register_all_modules  # noqa: E402
+
+# unirain_mm.evaluation imports the metrics, i.e. mmagic (and its shims).
+register_all_modules()
 from unirain_mm.evaluation.paper_results import (  # noqa: E402
     PAPER_ROWS, PAPER_SOURCE, SETS, Triple, paper_value)
 from unirain_mm.fileio import atomic_write_text  # noqa: E402
