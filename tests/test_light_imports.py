@@ -48,7 +48,8 @@ def test_import_unirain_mm_is_cheap_and_global_state_untouched():
 
 
 @pytest.mark.parametrize('tool', [
-    'tools/dataset_converters/pack_lmdb.py', 'tools/misc/make_demo_data.py'
+    'tools/dataset_converters/pack_lmdb.py', 'tools/misc/make_demo_data.py',
+    'tools/dataset_converters/convert_rain_datasets.py'
 ])
 def test_data_tools_start_without_torch_or_mmagic(tool):
     out = _run(_BASELINE +

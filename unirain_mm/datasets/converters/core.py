@@ -40,9 +40,21 @@ CONVERTERS = Registry('dataset converter')
 Rule = Union[str, Callable[[str], Optional[str]]]
 
 
+def get_converter(name: str) -> Callable[..., List[PairRecord]]:
+    """The converter registered as ``name``.
+
+    Read from the registry's table: ``Registry.get`` would import torch
+    (through mmengine's scope handling), which the data tools do without.
+    """
+    if name not in CONVERTERS.module_dict:
+        raise KeyError(f'no converter {name!r}; registered: '
+                       f'{", ".join(converter_names())}')
+    return CONVERTERS.module_dict[name]
+
+
 def describe(name: str) -> str:
     """The documentation of a converter: what it reads and where it goes."""
-    return inspect.getdoc(CONVERTERS.get(name)) or ''
+    return inspect.getdoc(get_converter(name)) or ''
 
 
 def converter_names() -> List[str]:
@@ -53,7 +65,7 @@ def converter_names() -> List[str]:
 def converter_options(name: str) -> List[str]:
     """The keyword options a converter takes (its parameters after ``src``
     and ``source``), in signature order."""
-    params = list(inspect.signature(CONVERTERS.get(name)).parameters)
+    params = list(inspect.signature(get_converter(name)).parameters)
     return params[2:]
 
 
@@ -387,13 +399,13 @@ def convert(name: str,
     Returns:
         ConvertSummary: Pair counts, list files and files written.
     """
-    if name not in CONVERTERS:
+    if name not in CONVERTERS.module_dict:
         raise KeyError(f'unknown dataset {name!r}; known: '
                        f'{", ".join(converter_names())}')
     if mode not in MODES:
         raise ValueError(f'unknown mode {mode!r}; expected one of {MODES}')
     source = source or name
-    records = CONVERTERS.get(name)(src, source, **options)
+    records = get_converter(name)(src, source, **options)
     if not records:
         raise FileNotFoundError(f'{name}: no pairs found under {src}')
     _check_unique(records)
