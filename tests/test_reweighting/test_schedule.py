@@ -185,3 +185,23 @@ def test_state_round_trip_continues_identically():
     other = ReweightSchedule(dict(type='Uniform'), TYPES)
     with pytest.raises(ValueError, match='CoBa'):
         other.load_state_dict(first.state_dict())
+
+
+def test_replay_tool_reproduces_the_authors_on_the_paper_recipe(
+        tmp_path, capsys):
+    """The command line, on the paper config's own hook settings."""
+    from conftest import REPO_ROOT, import_tool
+    replay_tool = import_tool('analysis/replay_reweighting')
+    losses = loss_sequence(60, seed=3)
+    path = tmp_path / 'losses.json'
+    path.write_text(json.dumps(losses.tolist()))
+    config = f'{REPO_ROOT}/configs/unirain/unirain_all.py'
+    replay_tool.main([config, '--losses', str(path)])
+    printed = json.loads(capsys.readouterr().out)
+    authors = AuthorsSchedule()  # the paper recipe: N 10, tau 5, 20, 0.1
+    assert len(printed['weights']) == 60
+    for r, (row, weights) in enumerate(zip(losses, printed['weights'])):
+        np.testing.assert_allclose(weights,
+                                   authors.end_of_validation(row.tolist()),
+                                   rtol=0, atol=1e-9, err_msg=f'round {r}')
+    assert printed['status'][19:21] == ['warmup', 'update']
