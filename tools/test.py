@@ -68,18 +68,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='with --save-dir, also write SAVE_DIR/grids/<test set>/'
         '<name>.png (input | output | target)')
     parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
-        help='read the checkpoint with weights_only=False (old files the '
-        'safe loader refuses): runs any code the file holds, for trusted '
-        'files only')
-    parser.add_argument(
         '--protocol',
         choices=PROTOCOLS,
         default='mmagic',
         help='mmagic (default): the config\'s test pipelines and metrics; '
         'authors: the UniRain authors\' test script: input and target '
         'centre-cropped to a multiple of 16, PSNR-RGB, SSIM-pyiqa and LPIPS')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='read the checkpoint with weights_only=False (old files the '
+        'safe loader refuses): runs any code the file holds, for trusted '
+        'files only')
     add_common_args(parser)
     return parser.parse_args(argv)
 
