@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 
-from unirain_mm.reweighting import ReweightSchedule, replay
+from unirain_mm.reweighting import ReweightSchedule
 
 K = 4
 TYPES = ('DRS', 'DRD', 'NRS', 'NRD')
@@ -89,6 +89,10 @@ def loss_sequence(rounds=60, seed=0):
     nrd = 0.1 + rng.uniform(0, 0.02, rounds)
     nrd[-6:] += 10.0**np.arange(1, 7)
     return np.stack([drs, drd, nrs, nrd], axis=1)
+
+
+def replay(schedule, rounds):
+    return [schedule.step(row) for row in rounds]
 
 
 def official(**kwargs):

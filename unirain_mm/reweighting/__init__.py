@@ -5,8 +5,7 @@ mmagic, so the replay tool and the plots start fast. The training side is
 ``unirain_mm.engine.hooks.ReweightingHook``.
 """
 from .plot import plot_history
-from .schedule import (FLOOR_MODES, ReweightSchedule, RoundResult,
-                       apply_floor, replay)
+from .schedule import FLOOR_MODES, ReweightSchedule, RoundResult, apply_floor
 from .strategies import (REWEIGHT_STRATEGIES, DWA, FAMO, CoBa,
                          ReweightStrategy, Uniform, build_strategy,
                          fit_slope, softmax)
@@ -14,5 +13,5 @@ from .strategies import (REWEIGHT_STRATEGIES, DWA, FAMO, CoBa,
 __all__ = [
     'REWEIGHT_STRATEGIES', 'ReweightStrategy', 'Uniform', 'CoBa', 'DWA',
     'FAMO', 'build_strategy', 'fit_slope', 'softmax', 'ReweightSchedule',
-    'RoundResult', 'FLOOR_MODES', 'apply_floor', 'replay', 'plot_history'
+    'RoundResult', 'FLOOR_MODES', 'apply_floor', 'plot_history'
 ]

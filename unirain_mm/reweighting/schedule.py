@@ -7,8 +7,7 @@ hands each due round to :meth:`ReweightSchedule.step`;
 Both therefore apply the same weights to the same losses, bit for bit. This
 module imports neither torch nor mmagic.
 """
-import math
-from typing import List, NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -157,21 +156,3 @@ class ReweightSchedule:
         self.strategy.load_state_dict(state['strategy'])
         self.round = int(state['round'])
         self.weights = np.asarray(state['weights'], np.float64)
-
-
-def replay(schedule: ReweightSchedule,
-           rounds: Sequence[Sequence[Optional[float]]]) -> List[RoundResult]:
-    """Run ``schedule`` over the per-type losses of several due rounds.
-
-    Args:
-        schedule (ReweightSchedule): A fresh schedule.
-        rounds (Sequence[Sequence[float | None]]): One (K,) row per round;
-            ``None`` for a type without a loss (the round is skipped).
-
-    Returns:
-        list[RoundResult]: One result per round.
-    """
-    return [
-        schedule.step([math.nan if v is None else v for v in row])
-        for row in rounds
-    ]

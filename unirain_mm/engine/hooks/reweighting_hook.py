@@ -165,11 +165,6 @@ class ReweightingHook(Hook):
         self._loaded: Optional[Tuple[int, dict]] = None
         self._warned = set()
 
-    @property
-    def strategy(self):
-        """The schedule's strategy (built in ``before_run``)."""
-        return self.schedule.strategy
-
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict:
         """Everything needed to continue exactly (JSON-serialisable)."""
