@@ -1,8 +1,19 @@
-"""Tests of the rain synthesis (pure numpy + cv2)."""
+"""Tests of the rain synthesis (pure numpy + cv2).
+
+Expected directions come from the physics of each effect (a veil raises the
+dark channel, glow brightens near lights, far streaks are shorter, ...), not
+from values computed by the code under test.
+"""
+import json
+import os.path as osp
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
 
+from conftest import REPO_ROOT
 from unirain_mm.datasets import rain_synthesis as rs
 
 
@@ -79,6 +90,17 @@ def test_shapes_and_dtypes(shape):
         assert out.shape == img.shape and out.dtype == np.uint8
     layer = rs.rain_streak_layer(shape[0], shape[1], _rng())
     assert layer.shape == shape and layer.dtype == np.float32
+    layers = rs.rain_streak_layers(shape[0], shape[1], _rng(), num_layers=4)
+    assert len(layers) == 4
+    assert all(x.shape == shape and x.dtype == np.float32 for x in layers)
+    depth = rs.pseudo_depth(shape[0], shape[1], _rng())
+    assert depth.shape == shape and depth.dtype == np.float32
+    assert 0.0 <= depth.min() and depth.max() <= 1.0
+    for out in (rs.add_rain_veil(img, _rng()),
+                rs.add_light_glow(night, light_map, _rng())):
+        assert out.shape == img.shape and out.dtype == np.uint8
+    rainy, _ = rs.synthesize(img, 'DRS', _rng(), heavy=True)
+    assert rainy.shape == img.shape and rainy.dtype == np.uint8
 
 
 def test_inputs_not_modified(photo):
@@ -299,3 +321,194 @@ def test_sensor_noise_is_low_level(photo):
     diff = noisy.astype(float) - photo.astype(float)
     assert 0.5 < diff.std() < 8.0
     assert abs(diff.mean()) < 1.0
+
+
+def _dark_channel(img, size=7):
+    """Per-pixel min over RGB and a ``size`` window (He et al.), 0..255."""
+    dark = img.min(axis=2)
+    return cv2.erode(dark, np.ones((size, size), np.uint8)).astype(float)
+
+
+def _vertical_acf(layer, lag):
+    """Normalised autocorrelation of ``layer`` at a vertical shift."""
+    x = layer.astype(np.float64) - layer.mean()
+    return float((x[lag:] * x[:-lag]).mean() / max((x * x).mean(), 1e-12))
+
+
+def test_default_streaks_have_several_layers():
+    counts = [len(rs.rain_streak_layers(64, 64, _rng(s))) for s in range(12)]
+    assert min(counts) >= 2 and max(counts) >= 3
+
+
+def test_far_streak_layers_are_shorter_dimmer_and_defocused():
+    kw = dict(density=0.04, angle=0.0, length=40.0, thickness=1.5,
+              num_layers=3)
+    sharp = rs.rain_streak_layers(160, 160, _rng(3), defocus=0.0, **kw)
+    soft = rs.rain_streak_layers(160, 160, _rng(3), defocus=4.0, **kw)
+    # vertical streaks: the near layer stays correlated over a longer shift
+    assert _vertical_acf(sharp[0], 14) > _vertical_acf(sharp[2], 14) + 0.2
+    # farther layers are dimmer
+    assert sharp[0].max() > sharp[1].max() > sharp[2].max()
+    # defocus leaves the nearest layer sharp and blurs the far ones
+    np.testing.assert_array_equal(sharp[0], soft[0])
+
+    def edge_ratio(x):
+        return np.abs(np.diff(x, axis=1)).sum() / x.sum()
+
+    assert edge_ratio(soft[2]) < 0.6 * edge_ratio(sharp[2])
+    # the combined layer is their clipped sum
+    np.testing.assert_allclose(
+        rs.rain_streak_layer(160, 160, _rng(3), defocus=0.0, **kw),
+        np.clip(sharp[0] + sharp[1] + sharp[2], 0, 1), atol=1e-6)
+
+
+def test_veil_raises_the_dark_channel_most_where_far(photo):
+    depth = np.repeat(np.linspace(1, 0, 96, dtype=np.float32)[:, None], 96,
+                      axis=1)  # top far, bottom near
+    hazy = rs.add_rain_veil(photo, _rng(), strength=0.5, airlight=0.85,
+                            depth=depth)
+    gain = _dark_channel(hazy) - _dark_channel(photo)
+    assert gain[:24].mean() > 40  # far: strongly veiled
+    assert gain[:24].mean() > 4 * max(gain[-24:].mean(), 1.0)
+    np.testing.assert_array_equal(hazy[-1], photo[-1])  # depth 0: untouched
+    # the contrast of the far part drops
+    assert hazy[:24].std() < 0.75 * photo[:24].std()
+    with pytest.raises(ValueError, match='strength'):
+        rs.add_rain_veil(photo, _rng(), strength=1.0)
+
+
+def test_pseudo_depth_is_far_at_the_top():
+    for seed in range(5):
+        depth = rs.pseudo_depth(64, 48, _rng(seed))
+        assert depth[:8].mean() > 0.8 and depth[-4:].mean() < 0.3
+        rows = depth.mean(axis=1)
+        assert np.all(np.diff(rows[40:]) < 0)  # below the horizon: nearer
+
+
+def test_heavy_rain_haze_and_accumulation(photo):
+    kw = dict(density=0.1, angle=5.0, intensity=0.8)
+    clear = rs.add_rain_streaks(photo, _rng(1), haze=0.0, accumulation=0.0,
+                                **kw)
+    veiled = rs.add_rain_streaks(photo, _rng(1), haze=0.4, accumulation=0.0,
+                                 **kw)
+    misty = rs.add_rain_streaks(photo, _rng(1), haze=0.0, accumulation=0.5,
+                                **kw)
+    assert _dark_channel(veiled).mean() > _dark_channel(clear).mean() + 10
+    # accumulation brightens smoothly (mist), never darkens
+    diff = misty.astype(float) - clear.astype(float)
+    assert diff.min() >= -1 and diff.mean() > 5
+    smooth = cv2.GaussianBlur(diff, (0, 0), 3)
+    assert np.abs(diff - smooth).mean() < 0.5 * np.abs(diff).mean()
+    # by default only dense rain is veiled
+    light = [rs.add_rain_streaks(photo, _rng(s), density=0.03)
+             for s in range(3)]
+    light_ref = [rs.add_rain_streaks(photo, _rng(s), density=0.03, haze=0.0,
+                                     accumulation=0.0) for s in range(3)]
+    for a, b in zip(light, light_ref):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_heavy_drs_is_harder_and_hazier(photo):
+    for seed in range(3):
+        heavy, clean = rs.synthesize(photo, 'DRS', _rng(seed), heavy=True)
+        light, _ = rs.synthesize(photo, 'DRS', _rng(seed), heavy=False)
+        assert _psnr(heavy, clean) < _psnr(light, clean) - 3
+        assert _dark_channel(heavy).mean() > _dark_channel(light).mean() + 10
+
+
+def test_defocused_drops_are_soft():
+    rng = _rng(6)
+    img = rng.integers(40, 220, (128, 128, 3), dtype=np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 2)
+    kw = dict(num_drops=8, radius_range=(10.0, 14.0), blur_sigma=1.0)
+    sharp, a_sharp = rs.render_raindrops(img, _rng(2), defocus=0.0, **kw)
+    soft, a_soft = rs.render_raindrops(img, _rng(2), defocus=5.0, **kw)
+
+    def partial(alpha):
+        return ((alpha > 0.05) & (alpha < 0.5)).mean()
+
+    assert partial(a_soft) > 2 * partial(a_sharp)
+    # the blur spreads the same drops: their total opacity is about kept
+    assert abs(a_soft.sum() / a_sharp.sum() - 1) < 0.1
+    inside = a_sharp > 0.3
+    grad = [np.abs(np.diff(x.astype(float), axis=1))[inside[:, 1:]].mean()
+            for x in (sharp, soft)]
+    assert grad[1] < 0.7 * grad[0]
+    # untouched outside the (blurred) drops
+    np.testing.assert_array_equal(soft[a_soft == 0], img[a_soft == 0])
+
+
+def test_night_drops_scatter_the_lights(photo):
+    night, light_map = rs.to_night(photo, _rng(4))
+    kw = dict(num_drops=40, radius_range=(6.0, 10.0), defocus=0.0,
+              light_map=light_map)
+    dull, alpha = rs.render_raindrops(night, _rng(5), scatter=0.0, **kw)
+    bright, _ = rs.render_raindrops(night, _rng(5), scatter=3.0, **kw)
+    gain = _luma(bright) - _luma(dull)
+    near = (alpha > 0.5) & (light_map > 0.4)
+    far = (alpha > 0.5) & (light_map < 0.05)
+    assert near.sum() > 20 and far.sum() > 20
+    assert gain.min() >= -1 and gain[near].mean() > 3 * gain[far].mean()
+    assert gain[near].mean() > 5
+    assert not np.any(gain[alpha == 0])
+
+
+def test_glow_brightens_around_lights(photo):
+    night, light_map = rs.to_night(photo, _rng(2))
+    glowing = rs.add_light_glow(night, light_map, _rng(), strength=1.5)
+    gain = _luma(glowing) - _luma(night)
+    assert gain.min() >= -0.5  # light is only added
+    near = (light_map > 0.3) & (night.max(axis=2) < 200)  # not saturated
+    far = light_map < 0.02
+    assert near.sum() > 100 and far.sum() > 100
+    assert gain[near].mean() > 3 * max(gain[far].mean(), 0.3)
+    assert gain[near].mean() > 4
+    # a wider halo reaches farther from the sources
+    wide = rs.add_light_glow(night, light_map, _rng(), strength=1.5,
+                             radius=12.0)
+    narrow = rs.add_light_glow(night, light_map, _rng(), strength=1.5,
+                               radius=2.0)
+    ring = (light_map > 0.05) & (light_map < 0.2)
+    assert (_luma(wide) - _luma(narrow))[ring].mean() > 0
+    with pytest.raises(ValueError, match='light_map'):
+        rs.add_light_glow(night, None, _rng())
+
+
+@pytest.mark.parametrize('func', ['add_rain_veil', 'add_light_glow'])
+def test_new_effects_are_deterministic(photo, func):
+    night, light_map = rs.to_night(photo, _rng(1))
+    args = (photo, ) if func == 'add_rain_veil' else (night, light_map)
+    a = getattr(rs, func)(*args, _rng(3))
+    b = getattr(rs, func)(*args, _rng(3))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_night_types_are_noisy_and_glow(photo):
+    """NRS/NRD inputs carry sensor noise: flat dark areas get texture."""
+    for code in ('NRS', 'NRD'):
+        rainy, target = rs.synthesize(photo, code, _rng(11))
+        diff = rainy.astype(float) - target.astype(float)
+        # high-frequency residual (noise) everywhere, also far from rain
+        hf = diff - cv2.GaussianBlur(diff, (0, 0), 2)
+        assert hf.std() > 0.5
+        assert diff.mean() > 0  # rain, glow and scattering add light
+
+
+def test_calibration_tool_runs(tmp_path):
+    """The calibration tool on two skimage photos: a table and a grid."""
+    tool = osp.join(REPO_ROOT, 'tools', 'analysis', 'calibrate_synthesis.py')
+    grid = str(tmp_path / 'grid.png')
+    out = str(tmp_path / 'cal.json')
+    proc = subprocess.run(
+        [sys.executable, tool, '--photos', str(tmp_path / 'none'), '--num',
+         '2', '--size', '64', '--grid', grid, '--json', out],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for code in rs.RAIN_TYPES:
+        assert f'| {code} |' in proc.stdout
+    with open(out) as f:
+        result = json.load(f)
+    assert {k: len(v) for k, v in result['psnr'].items()} == {
+        c: 2 for c in rs.RAIN_TYPES}
+    img = cv2.imread(grid)
+    assert img.shape[0] == 5 * 224  # clean + 4 types

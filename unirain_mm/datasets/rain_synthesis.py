@@ -5,25 +5,36 @@ Four degradation types are produced from a clean RGB photo:
 ====  ==  ==================================================================
 code  id  degradation
 ====  ==  ==================================================================
-DRS   0   daytime rain streaks (motion-blurred, multi-depth, screen-blended)
-DRD   1   daytime raindrops on the lens (refracting, dark rims, highlights)
-NRS   2   nighttime rain streaks, lit by the scene's light sources
-NRD   3   nighttime raindrops (bokeh of the lights, lit highlights)
+DRS   0   daytime rain streaks: 1 to 4 depth layers (far layers shorter,
+          thinner, denser, dimmer and defocused), screen-blended; heavy rain
+          adds rain accumulation (mist) and a depth-dependent veil
+          (Rain100H / Outdoor-Rain style)
+DRD   1   daytime raindrops on the lens: large, dense, refracting drops with
+          dark rims and highlights, defocused as a layer (RainDrop style)
+NRS   2   nighttime rain streaks lit by the scene's light sources, glow of
+          the lights, sensor noise (HQ-NightRain / GTAV-NightRain style)
+NRD   3   nighttime raindrops: bokeh of the lights, light scattered by the
+          drops, glow, sensor noise
 ====  ==  ==================================================================
+
+The default parameter ranges of :func:`synthesize` are calibrated so that
+the mean RGB PSNR of the rainy inputs against their targets is within 1.5 dB
+of the UniRain paper's test inputs for every type
+(``tools/analysis/calibrate_synthesis.py``; table in ``docs/benchmarks.md``).
 
 Every public function takes and returns ``uint8`` RGB ``HxWx3`` arrays and an
 explicit :class:`numpy.random.Generator`; no global random state is touched,
 so results are a pure function of the inputs and the generator's state.
 Geometric defaults (streak length, drop radius, glow size) scale with
 ``min(H, W)``, so the functions work for any image size (odd sizes included)
-and look alike at different resolutions. All functions are vectorised and
-take a few milliseconds for a 256x256 image, so they can also serve as online
-training transforms.
+and look alike at different resolutions. All functions are vectorised; a
+256x256 pair takes about 20 (DRS) to 100 (NRD) ms on one CPU core, so they
+can also serve as online training transforms.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -31,13 +42,14 @@ import numpy as np
 from unirain_mm.rain_types import RAIN_TYPES, rain_type_code
 
 __all__ = [
-    'RAIN_TYPES', 'rain_type_code', 'rain_streak_layer', 'add_rain_streaks',
-    'render_raindrops', 'add_raindrops', 'to_night', 'add_sensor_noise',
-    'synthesize'
+    'RAIN_TYPES', 'rain_type_code', 'HEAVY_RAIN_PROB', 'rain_streak_layers',
+    'rain_streak_layer', 'pseudo_depth', 'add_rain_veil', 'add_rain_streaks',
+    'render_raindrops', 'add_raindrops', 'to_night', 'add_light_glow',
+    'add_sensor_noise', 'synthesize'
 ]
 
-# Relative depth of the (up to three) streak layers: nearest first.
-_LAYER_DEPTHS = (1.0, 0.62, 0.4)
+# Relative depth of the (up to four) streak layers: nearest first.
+_LAYER_DEPTHS = (1.0, 0.6, 0.36, 0.22)
 
 # Colours (linear RGB, max channel 1) of night light sources and the weight
 # with which each is drawn: sodium orange, warm white, cool white, then a few
@@ -186,22 +198,31 @@ def _line_kernel(length: float, angle: float,
 
 
 # --------------------------------------------------------------------------
-# rain streaks
+# rain streaks, veil and accumulation
 # --------------------------------------------------------------------------
-def rain_streak_layer(height: int,
-                      width: int,
-                      rng: np.random.Generator,
-                      density: Optional[float] = None,
-                      angle: Optional[float] = None,
-                      length: Optional[float] = None,
-                      thickness: Optional[float] = None,
-                      num_layers: Optional[int] = None) -> np.ndarray:
-    """Render a grey-level rain streak layer.
+def _draw_density(rng: np.random.Generator) -> float:
+    return float(np.exp(rng.uniform(np.log(0.025), np.log(0.12))))
 
-    Each depth layer is made of sparse random seeds (uniform noise that is
-    thresholded) that are motion-blurred with a tapered line kernel. Farther
-    layers are shorter, thinner, denser, dimmer and slightly defocused; all
-    layers share the wind direction up to a few degrees of jitter.
+
+def rain_streak_layers(height: int,
+                       width: int,
+                       rng: np.random.Generator,
+                       density: Optional[float] = None,
+                       angle: Optional[float] = None,
+                       length: Optional[float] = None,
+                       thickness: Optional[float] = None,
+                       num_layers: Optional[int] = None,
+                       defocus: Optional[float] = None) -> List[np.ndarray]:
+    """Render rain streaks as separate depth layers, nearest first.
+
+    Each layer is made of sparse random seeds (uniform noise that is
+    thresholded) motion-blurred with a tapered line kernel. A layer at
+    relative depth ``d`` (1 for the nearest, see ``_LAYER_DEPTHS``) has
+    streaks ``d`` times as long, ``sqrt(d)`` times as wide, a defocus blur of
+    ``defocus * (1 - d)`` pixels (the camera focuses on the scene, not on the
+    rain), an opacity of about ``d ** 0.6`` and a coverage ``0.8 / d`` times
+    that of the nearest layer (more drops fit in the far volume). All layers
+    share the wind direction up to a few degrees of jitter.
 
     Args:
         height: Output height in pixels.
@@ -216,17 +237,22 @@ def rain_streak_layer(height: int,
             ``[0.08, 0.3] * min(H, W)`` when None.
         thickness: Width of the nearest streaks in pixels. Drawn from
             ``[1, 1.8] * max(1, min(H, W) / 256)`` when None.
-        num_layers: Number of depth layers, 1 to 3. Drawn when None.
+        num_layers: Number of depth layers, 1 to 4. Drawn from ``2..4`` when
+            None.
+        defocus: Defocus blur (gaussian sigma, pixels) of a layer at depth 0;
+            drawn from ``[0.8, 2] * max(1, min(H, W) / 256)`` when None.
 
     Returns:
-        float32 array of shape ``(height, width)`` with values in ``[0, 1]``.
+        ``num_layers`` float32 arrays of shape ``(height, width)`` with
+        values in ``[0, 1]``, nearest layer first.
     """
     _check_rng(rng)
     if height < 1 or width < 1:
         raise ValueError(f'invalid layer size {height}x{width}')
     short = float(min(height, width))
+    scale = max(1.0, short / 256.0)
     if density is None:
-        density = float(np.exp(rng.uniform(np.log(0.025), np.log(0.12))))
+        density = _draw_density(rng)
     if not 0.0 < density <= 1.0:
         raise ValueError(f'density must be in (0, 1], got {density}')
     if angle is None:
@@ -235,22 +261,24 @@ def rain_streak_layer(height: int,
         length = float(rng.uniform(0.08, 0.3)) * short
     length = max(float(length), 3.0)
     if thickness is None:
-        thickness = float(rng.uniform(1.0, 1.8)) * max(1.0, short / 256.0)
+        thickness = float(rng.uniform(1.0, 1.8)) * scale
     thickness = max(float(thickness), 0.6)
     if num_layers is None:
-        num_layers = int(rng.integers(1, 4))
+        num_layers = int(rng.integers(2, len(_LAYER_DEPTHS) + 1))
     if not 1 <= num_layers <= len(_LAYER_DEPTHS):
         raise ValueError(f'num_layers must be in 1..{len(_LAYER_DEPTHS)}, '
                          f'got {num_layers}')
+    if defocus is None:
+        defocus = float(rng.uniform(0.8, 2.0)) * scale
 
-    layer = np.zeros((height, width), dtype=np.float32)
+    layers = []
     for depth in _LAYER_DEPTHS[:num_layers]:
         lay_len = max(length * depth, 3.0)
         lay_thick = max(thickness * math.sqrt(depth), 0.6)
         lay_angle = angle + (0.0 if depth == 1.0 else rng.uniform(-4, 4))
-        # Seeds per pixel so that the streaks cover ~density of the area;
-        # far layers are a little denser (more drops fit in the far volume).
-        coverage = density * (1.0 if depth == 1.0 else 0.8 / depth)
+        # Seeds per pixel so that the streaks cover ~coverage of the area.
+        coverage = density * (1.0 if depth == 1.0 else 0.6 / math.sqrt(
+            depth))
         prob = min(coverage / (lay_len * max(lay_thick, 1.0)), 0.5)
         noise = rng.random((height, width), dtype=np.float32)
         seeds = np.where(noise < prob,
@@ -259,10 +287,106 @@ def rain_streak_layer(height: int,
         kernel = _line_kernel(lay_len, lay_angle, lay_thick)
         streaks = cv2.filter2D(
             seeds, -1, kernel, borderType=cv2.BORDER_REFLECT_101)
-        streaks = _gauss_blur(streaks, 0.9 * (1.0 - depth))  # far: defocus
-        brightness = depth**0.6 * rng.uniform(0.85, 1.0)
-        layer += np.clip(streaks, 0.0, 1.0) * brightness
-    return np.clip(layer, 0.0, 1.0)
+        streaks = np.clip(streaks, 0.0, 1.0)
+        sigma = defocus * (1.0 - depth)
+        if sigma >= 0.3:
+            # Blur lowers a thin streak's peak; partly restore it so that
+            # far rain stays visible as soft streaks rather than vanishing.
+            streaks = np.clip(_gauss_blur(streaks, sigma) *
+                              (1.0 + 0.6 * sigma / max(lay_thick, 1.0)),
+                              0.0, 1.0)
+        opacity = depth**0.6 * rng.uniform(0.85, 1.0)
+        layers.append((streaks * opacity).astype(np.float32))
+    return layers
+
+
+def rain_streak_layer(height: int,
+                      width: int,
+                      rng: np.random.Generator,
+                      density: Optional[float] = None,
+                      angle: Optional[float] = None,
+                      length: Optional[float] = None,
+                      thickness: Optional[float] = None,
+                      num_layers: Optional[int] = None,
+                      defocus: Optional[float] = None) -> np.ndarray:
+    """Render a grey-level rain streak layer: the clipped sum of the depth
+    layers of :func:`rain_streak_layers` (same arguments).
+
+    Returns:
+        float32 array of shape ``(height, width)`` with values in ``[0, 1]``.
+    """
+    layers = rain_streak_layers(height, width, rng, density, angle, length,
+                                thickness, num_layers, defocus)
+    return np.clip(np.sum(layers, axis=0), 0.0, 1.0).astype(np.float32)
+
+
+def pseudo_depth(height: int, width: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """A plausible scene depth without a depth sensor: far at the top.
+
+    Outdoor photos are mostly ground below and sky or distant objects
+    above, so depth grows from the bottom to a random horizon height, with a
+    smooth random undulation so that the veil is not a plain ramp.
+
+    Args:
+        height: Output height in pixels.
+        width: Output width in pixels.
+        rng: Source of randomness.
+
+    Returns:
+        float32 ``(height, width)`` relative depth in ``[0, 1]`` (1 far).
+    """
+    _check_rng(rng)
+    horizon = rng.uniform(0.25, 0.6)  # fraction of the height from the top
+    ys = (np.arange(height, dtype=np.float32) + 0.5) / height
+    ramp = np.clip((1.0 - ys) / (1.0 - horizon), 0.0, 1.0)**0.7
+    coarse = rng.uniform(-1.0, 1.0, (4, 4)).astype(np.float32)
+    wobble = cv2.resize(coarse, (width, height),
+                        interpolation=cv2.INTER_CUBIC)
+    depth = ramp[:, None] * (1.0 + 0.15 * wobble)
+    return np.clip(depth, 0.0, 1.0).astype(np.float32)
+
+
+def add_rain_veil(img: np.ndarray,
+                  rng: np.random.Generator,
+                  strength: Optional[float] = None,
+                  airlight: Optional[float] = None,
+                  depth: Optional[np.ndarray] = None) -> np.ndarray:
+    """Add the veiling haze of heavy rain (atmospheric scattering model).
+
+    ``out = img * t + A * (1 - t)`` with transmission
+    ``t = (1 - strength) ** depth``: far parts of the scene fade into a
+    bright grey, slightly bluish airlight ``A``, as in the heavy-rain model
+    of Outdoor-Rain (Li et al., CVPR 2019). It raises the dark channel.
+
+    Args:
+        img: uint8 RGB image, HxWx3.
+        rng: Source of randomness.
+        strength: Veil opacity ``1 - t`` at the farthest depth, in
+            ``[0, 1)``; drawn from ``[0.15, 0.5]`` when None.
+        airlight: Grey level of the airlight in ``(0, 1]``; drawn from
+            ``[0.7, 0.92]`` when None.
+        depth: Optional float HxW relative depth in ``[0, 1]``; drawn with
+            :func:`pseudo_depth` when None.
+
+    Returns:
+        The hazy uint8 RGB image (a new array).
+    """
+    _check_image(img)
+    _check_rng(rng)
+    h, w = img.shape[:2]
+    if strength is None:
+        strength = float(rng.uniform(0.15, 0.5))
+    if not 0.0 <= strength < 1.0:
+        raise ValueError(f'strength must be in [0, 1), got {strength}')
+    if airlight is None:
+        airlight = float(rng.uniform(0.7, 0.92))
+    if depth is None:
+        depth = pseudo_depth(h, w, rng)
+    depth = _check_light_map(depth, (h, w))
+    colour = airlight * np.array([0.97, 0.99, 1.0], dtype=np.float32)
+    trans = ((1.0 - strength)**depth)[..., None]
+    return _to_uint8(_to_float(img) * trans + colour * (1.0 - trans))
 
 
 def add_rain_streaks(img: np.ndarray,
@@ -275,35 +399,45 @@ def add_rain_streaks(img: np.ndarray,
                      intensity: Optional[float] = None,
                      haze: Optional[float] = None,
                      light_map: Optional[np.ndarray] = None,
-                     ambient: Optional[float] = None) -> np.ndarray:
+                     ambient: Optional[float] = None,
+                     defocus: Optional[float] = None,
+                     accumulation: Optional[float] = None) -> np.ndarray:
     """Add motion-blurred rain streaks to an image.
 
-    The streak layer from :func:`rain_streak_layer` is composited with screen
-    blending (``1 - (1 - I) * (1 - R)``), so streaks are clearly visible on
-    dark areas and faint on bright sky, as in real photos. Heavy rain may add
-    a light grey veil (``haze``) from rain accumulation.
+    The streak layers of :func:`rain_streak_layers` are composited with
+    screen blending (``1 - (1 - I) * (1 - R)``), so streaks are clearly
+    visible on dark areas and faint on bright sky, as in real photos. Heavy
+    rain adds rain accumulation (the mist of countless far drops: a strongly
+    blurred copy of the streaks, screen-blended) and a depth-dependent veil
+    (:func:`add_rain_veil`, strength ``haze``).
 
     When ``light_map`` is given (night scenes), the streaks are lit by the
     scene's light sources: their brightness is
     ``min(1, ambient + 1.6 * light_map)`` and their colour is that of the
-    local light (estimated from a strong blur of ``img``); no veil is added.
+    local light (estimated from a strong blur of ``img``); no veil and no
+    accumulation are added (unlit, they are invisible at night; the lit part
+    is :func:`add_light_glow`).
 
     Args:
         img: uint8 RGB image, HxWx3.
         rng: Source of randomness.
-        density: See :func:`rain_streak_layer`.
-        angle: See :func:`rain_streak_layer`.
-        length: See :func:`rain_streak_layer`.
-        thickness: See :func:`rain_streak_layer`.
-        num_layers: See :func:`rain_streak_layer`.
+        density: See :func:`rain_streak_layers`.
+        angle: See :func:`rain_streak_layers`.
+        length: See :func:`rain_streak_layers`.
+        thickness: See :func:`rain_streak_layers`.
+        num_layers: See :func:`rain_streak_layers`.
         intensity: Peak opacity of the streaks in ``[0, 1]``; drawn from
             ``[0.55, 0.95]`` when None.
-        haze: Strength of the rain veil in ``[0, 1)``; when None it is 0 for
-            light rain and up to 0.12 for dense rain.
+        haze: Strength of the rain veil in ``[0, 1)`` (see
+            :func:`add_rain_veil`); when None it is 0 for light rain and up
+            to 0.5 for dense rain (density above 0.05).
         light_map: Optional float HxW illumination in ``[0, 1]`` (see
             :func:`to_night`).
         ambient: Streak brightness away from the lights when ``light_map`` is
             given; drawn from ``[0.04, 0.1]`` when None.
+        defocus: See :func:`rain_streak_layers`.
+        accumulation: Opacity in ``[0, 1]`` of the rain accumulation mist;
+            when None it is 0 for light rain and up to 0.6 for dense rain.
 
     Returns:
         The rainy uint8 RGB image (a new array).
@@ -313,20 +447,25 @@ def add_rain_streaks(img: np.ndarray,
     h, w = img.shape[:2]
     light_map = _check_light_map(light_map, (h, w))
     if density is None:
-        density = float(np.exp(rng.uniform(np.log(0.025), np.log(0.12))))
+        density = _draw_density(rng)
     layer = rain_streak_layer(h, w, rng, density, angle, length, thickness,
-                              num_layers)
+                              num_layers, defocus)
     if intensity is None:
         intensity = float(rng.uniform(0.55, 0.95))
+    heavy = float(np.clip((density - 0.05) / 0.07, 0.0, 1.0))
     if haze is None:
-        heavy = float(np.clip((density - 0.05) / 0.07, 0.0, 1.0))
-        haze = heavy * float(rng.uniform(0.04, 0.12))
+        haze = heavy * float(rng.uniform(0.15, 0.5))
+    if accumulation is None:
+        accumulation = heavy * float(rng.uniform(0.2, 0.6))
 
     base = _to_float(img)
     rain = (layer * intensity)[..., None]
     if light_map is None:
+        if accumulation > 0:
+            mist = _cheap_blur(layer, 0.02 * min(h, w))
+            mist = mist / max(float(mist.max()), 1e-6)
+            rain = 1.0 - (1.0 - rain) * (1.0 - accumulation * mist[..., None])
         rain = np.repeat(rain, 3, axis=2)
-        veil_colour = np.full(3, 0.85, dtype=np.float32)
     else:
         if ambient is None:
             ambient = float(rng.uniform(0.04, 0.1))
@@ -336,12 +475,11 @@ def add_rain_streaks(img: np.ndarray,
         tint = 1.0 - light_map[..., None] * (1.0 - tint)  # white when unlit
         lit = np.clip(ambient + 1.6 * light_map, 0.0, 1.0)
         rain = rain * lit[..., None] * tint
-        veil_colour = np.zeros(3, dtype=np.float32)
-        haze = 0.0  # an unlit veil is invisible at night
-    out = 1.0 - (1.0 - base) * (1.0 - rain)
+        haze = 0.0
+    out = _to_uint8(1.0 - (1.0 - base) * (1.0 - rain))
     if haze > 0:
-        out = out * (1.0 - haze) + haze * veil_colour
-    return _to_uint8(out)
+        out = add_rain_veil(out, rng, strength=haze)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -354,8 +492,9 @@ def render_raindrops(
         radius_range: Optional[Tuple[float, float]] = None,
         coverage: Optional[float] = None,
         blur_sigma: Optional[float] = None,
-        light_map: Optional[np.ndarray] = None
-) -> Tuple[np.ndarray, np.ndarray]:
+        light_map: Optional[np.ndarray] = None,
+        defocus: Optional[float] = None,
+        scatter: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Render raindrops adhering to a lens or window, returning their alpha.
 
     The camera focuses on the scene, so drops are seen through a defocused
@@ -363,7 +502,10 @@ def render_raindrops(
     ellipse acting as a small lens: it shows a flipped, displaced and
     fisheye-distorted patch of the blurred background, with a dark rim at the
     edge (total internal reflection), a faint bright caustic near the bottom,
-    a specular highlight towards the top-left and a soft alpha edge.
+    a specular highlight towards the top-left and a soft alpha edge. The
+    drops themselves are out of focus too: the drop layer (premultiplied
+    colour and alpha) is blurred by ``defocus`` before compositing, which
+    gives the soft, glowing blobs of the RainDrop dataset.
 
     Args:
         img: uint8 RGB image, HxWx3.
@@ -379,6 +521,13 @@ def render_raindrops(
             in pixels; drawn from ``[0.008, 0.025] * min(H, W)`` when None.
         light_map: Optional float HxW illumination in ``[0, 1]`` (night
             scenes): specular highlights then appear only where lit.
+        defocus: Blur (gaussian sigma, pixels) of the drop layer itself; 0
+            keeps sharp drops. Drawn from ``[0, 0.012] * min(H, W)`` when
+            None.
+        scatter: Night only (with ``light_map``): gain of the light that
+            drops scatter from nearby sources, which makes drops near lamps
+            glow; drawn from ``[0.5, 1.5]`` when None, unused without
+            ``light_map``.
 
     Returns:
         ``(out, alpha)``: the uint8 RGB image with drops and the float32 HxW
@@ -398,10 +547,19 @@ def render_raindrops(
     if blur_sigma is None:
         blur_sigma = float(rng.uniform(0.008, 0.025)) * short
     blur_sigma = max(float(blur_sigma), 0.8)
+    if defocus is None:
+        defocus = float(rng.uniform(0.0, 0.012)) * short
 
     base = _to_float(img)
     background = _gauss_blur(base, blur_sigma)
-    out = base.copy()
+    if light_map is not None:
+        if scatter is None:
+            scatter = float(rng.uniform(0.5, 1.5))
+        # Light arriving at the lens from the sources around each point.
+        scattered = scatter * _cheap_blur(base * light_map[..., None],
+                                          0.05 * short)
+    # The drop layer, premultiplied: out = colour + (1 - alpha) * base.
+    colour = np.zeros_like(base)
     alpha_total = np.zeros((h, w), dtype=np.float32)
 
     target_area = coverage * h * w
@@ -469,14 +627,20 @@ def render_raindrops(
             lit = light_map[int(np.clip(cy, 0, h - 1)),
                             int(np.clip(cx, 0, w - 1))]
             highlight *= 0.1 + 0.9 * lit
+            drop += scattered[y0:y1, x0:x1]
         drop += highlight[..., None]
 
+        # "over" compositing of this drop onto the drop layer
         a3 = alpha[..., None]
-        region = out[y0:y1, x0:x1]
-        out[y0:y1, x0:x1] = a3 * np.clip(drop, 0.0, 1.0) + (1.0 - a3) * region
-        alpha_total[y0:y1, x0:x1] = np.maximum(alpha_total[y0:y1, x0:x1],
-                                               alpha)
-    return _to_uint8(out), alpha_total
+        colour[y0:y1, x0:x1] = (a3 * np.clip(drop, 0.0, 1.0) +
+                                (1.0 - a3) * colour[y0:y1, x0:x1])
+        alpha_total[y0:y1, x0:x1] = alpha + (
+            1.0 - alpha) * alpha_total[y0:y1, x0:x1]
+    if defocus >= 0.3:
+        colour = _gauss_blur(colour, defocus)
+        alpha_total = _gauss_blur(alpha_total, defocus)
+    out = colour + (1.0 - alpha_total[..., None]) * base
+    return _to_uint8(out), np.clip(alpha_total, 0.0, 1.0)
 
 
 def add_raindrops(img: np.ndarray,
@@ -485,7 +649,9 @@ def add_raindrops(img: np.ndarray,
                   radius_range: Optional[Tuple[float, float]] = None,
                   coverage: Optional[float] = None,
                   blur_sigma: Optional[float] = None,
-                  light_map: Optional[np.ndarray] = None) -> np.ndarray:
+                  light_map: Optional[np.ndarray] = None,
+                  defocus: Optional[float] = None,
+                  scatter: Optional[float] = None) -> np.ndarray:
     """Add raindrops on the lens; see :func:`render_raindrops`.
 
     Args:
@@ -497,12 +663,16 @@ def add_raindrops(img: np.ndarray,
             None.
         blur_sigma: Defocus blur of the background seen through the drops.
         light_map: Optional night illumination map, HxW in ``[0, 1]``.
+        defocus: Blur of the drop layer itself (see
+            :func:`render_raindrops`).
+        scatter: Night light scattered by the drops (see
+            :func:`render_raindrops`).
 
     Returns:
         The uint8 RGB image with raindrops (a new array).
     """
     out, _ = render_raindrops(img, rng, num_drops, radius_range, coverage,
-                              blur_sigma, light_map)
+                              blur_sigma, light_map, defocus, scatter)
     return out
 
 
@@ -611,11 +781,63 @@ def add_sensor_noise(img: np.ndarray,
     return _to_uint8(x + sigma * noise)
 
 
+def add_light_glow(img: np.ndarray,
+                   light_map: np.ndarray,
+                   rng: np.random.Generator,
+                   strength: Optional[float] = None,
+                   radius: Optional[float] = None) -> np.ndarray:
+    """Add the glow of night lights scattered by rain and wet air.
+
+    In linear light, the parts of the image lit by the sources (weighted by
+    ``light_map ** 2``, so the sources themselves dominate) are blurred
+    widely and added back: halos around lamps and head lights, brighter near
+    the lights and negligible far from them.
+
+    Args:
+        img: uint8 RGB night image, HxWx3.
+        light_map: Float HxW illumination in ``[0, 1]`` (see
+            :func:`to_night`).
+        rng: Source of randomness.
+        strength: Gain of the halo; drawn from ``[0.3, 1.0]`` when None.
+        radius: Gaussian sigma of the halo in pixels; drawn from
+            ``[0.02, 0.06] * min(H, W)`` when None.
+
+    Returns:
+        The uint8 RGB image with glow (a new array).
+    """
+    _check_image(img)
+    _check_rng(rng)
+    h, w = img.shape[:2]
+    light_map = _check_light_map(light_map, (h, w))
+    if light_map is None:
+        raise ValueError('light_map is required')
+    if strength is None:
+        strength = float(rng.uniform(0.3, 1.0))
+    if radius is None:
+        radius = float(rng.uniform(0.02, 0.06)) * min(h, w)
+    lin = _SRGB_TO_LINEAR[img]
+    halo = _cheap_blur(lin * (light_map**2)[..., None], radius)
+    out = np.clip(lin + strength * halo, 0.0, 1.0)**(1 / 2.2)
+    return _to_uint8(out)
+
+
 # --------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------
-def synthesize(clean: np.ndarray, rain_type: Union[int, str, np.integer],
-               rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+#: Probability that a default DRS sample is heavy rain (dense streaks,
+#: accumulation and veil, Rain100H / Outdoor-Rain style) rather than light
+#: to moderate rain (Rain100L / Rain800 style).
+HEAVY_RAIN_PROB = 0.25
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def synthesize(clean: np.ndarray,
+               rain_type: Union[int, str, np.integer],
+               rng: np.random.Generator,
+               heavy: Optional[bool] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Make a ``(rainy, target)`` training pair of the given type.
 
     Day types (DRS, DRD) degrade ``clean`` directly and the target is
@@ -623,12 +845,21 @@ def synthesize(clean: np.ndarray, rain_type: Union[int, str, np.integer],
     :func:`to_night` (this is the first use of ``rng``, so replaying
     ``to_night(clean, rng_copy)`` reproduces the target and its light map);
     the target is that night image, and the rain is added on it, lit by the
-    lights, followed by low-level sensor noise.
+    lights, then the glow of the lights (:func:`add_light_glow`) and sensor
+    noise.
+
+    The parameter ranges are calibrated so that the mean RGB PSNR of the
+    rainy inputs against their targets is close to that of the UniRain
+    paper's test inputs (``tools/analysis/calibrate_synthesis.py``, results
+    in ``docs/benchmarks.md``).
 
     Args:
         clean: uint8 RGB clean daytime image, HxWx3.
         rain_type: Type id ``0..3`` or code in :data:`RAIN_TYPES`.
         rng: Source of randomness.
+        heavy: DRS only: heavy rain (True) or light to moderate rain
+            (False); drawn with probability :data:`HEAVY_RAIN_PROB` when
+            None.
 
     Returns:
         ``(rainy, target)``, both uint8 RGB HxWx3 (new arrays).
@@ -640,24 +871,52 @@ def synthesize(clean: np.ndarray, rain_type: Union[int, str, np.integer],
     code = rain_type_code(rain_type)
     _check_image(clean, 'clean')
     _check_rng(rng)
+    short = float(min(clean.shape[:2]))
     if code == 'DRS':
-        return add_rain_streaks(clean, rng), clean.copy()
+        if heavy is None:
+            heavy = bool(rng.random() < HEAVY_RAIN_PROB)
+        if heavy:
+            rainy = add_rain_streaks(
+                clean, rng,
+                density=_log_uniform(rng, 0.06, 0.12),
+                angle=float(rng.uniform(-15.0, 15.0)),
+                length=float(rng.uniform(0.2, 0.45)) * short,
+                intensity=float(rng.uniform(0.65, 0.9)),
+                haze=float(rng.uniform(0.1, 0.35)),
+                accumulation=float(rng.uniform(0.15, 0.4)))
+        else:
+            rainy = add_rain_streaks(
+                clean, rng,
+                density=_log_uniform(rng, 0.01, 0.035),
+                intensity=float(rng.uniform(0.5, 0.85)),
+                haze=0.0, accumulation=0.0)
+        return rainy, clean.copy()
     if code == 'DRD':
-        return add_raindrops(clean, rng), clean.copy()
+        rainy = add_raindrops(
+            clean, rng,
+            radius_range=(0.03 * short, 0.12 * short),
+            coverage=float(rng.uniform(0.4, 0.8)),
+            defocus=float(rng.uniform(0.004, 0.015)) * short)
+        return rainy, clean.copy()
     night, light_map = to_night(clean, rng)
     if code == 'NRS':
         # Night rain is only seen where lit, so draw it denser and brighter.
-        density = float(np.exp(rng.uniform(np.log(0.05), np.log(0.16))))
         rainy = add_rain_streaks(
-            night,
-            rng,
-            density=density,
-            intensity=float(rng.uniform(0.8, 1.0)),
+            night, rng,
+            density=_log_uniform(rng, 0.04, 0.12),
+            intensity=float(rng.uniform(0.7, 1.0)),
+            ambient=float(rng.uniform(0.02, 0.06)),
             light_map=light_map)
+        glow = float(rng.uniform(0.3, 0.8))
     else:
         rainy = add_raindrops(
-            night,
-            rng,
-            coverage=float(rng.uniform(0.15, 0.4)),
-            light_map=light_map)
+            night, rng,
+            radius_range=(0.03 * short, 0.12 * short),
+            coverage=float(rng.uniform(0.45, 0.8)),
+            defocus=float(rng.uniform(0.01, 0.025)) * short,
+            light_map=light_map,
+            scatter=float(rng.uniform(1.0, 3.0)))
+        # Drops on the lens at night: strong glare around every light.
+        glow = float(rng.uniform(1.2, 3.2))
+    rainy = add_light_glow(rainy, light_map, rng, strength=glow)
     return add_sensor_noise(rainy, rng), night
