@@ -188,8 +188,9 @@ def suggest_config(state: Dict[str, Any],
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     prefix = 'generator.'
-    found = {k[len(prefix):]: v for k, v in state.items()
-             if k.startswith(prefix)}
+    from unirain_mm.models.editors.unirain.moe import upgrade_state_dict
+    found = upgrade_state_dict({k[len(prefix):]: v for k, v in state.items()
+                                if k.startswith(prefix)})
     if not found:
         return None
     init_default_scope('mmagic')
@@ -262,7 +263,8 @@ def load_model_weights(model,
         CheckpointError: Refused, empty or (strict) mismatching checkpoint.
     """
     checkpoint = load_checkpoint_file(filename, map_location, unsafe)
-    state = _state_dict(checkpoint, filename)
+    from unirain_mm.models.editors.unirain.moe import upgrade_state_dict
+    state = upgrade_state_dict(_state_dict(checkpoint, filename))
     expected = model.state_dict()
     missing, unexpected, mis_shaped = compare_state_dicts(expected, state)
     if missing or unexpected or mis_shaped:

@@ -1,11 +1,13 @@
 """UniRainNet: shapes, paper size, Hard-MoE sparsity, Soft-MoE mixing,
 shared routes."""
+import os.path as osp
+
 import pytest
 import torch
 
-from unirain_mm.models.editors.unirain import (HardMoE, SoftMoE, UniRainNet,
-                                               load_balance_loss)
-from unirain_mm.models.editors.unirain.moe import RouteInfo
+from unirain_mm.models.editors.unirain import (HardMoE, Router, SoftMoE,
+                                               UniRainNet, load_balance_loss)
+from unirain_mm.models.editors.unirain.moe import ExpertBank, RouteInfo
 from unirain_mm.models.editors.unirain.unirain_net import GatedFeedForward
 
 
@@ -47,73 +49,154 @@ def test_paper_configuration_size():
     assert dense_analyzer.total() > macs + 5e9
 
 
-def _count_expert_calls(net):
-    calls = []
-    for layer_idx, module in enumerate(
-            m for m in net.modules() if isinstance(m, HardMoE)):
-        for e, expert in enumerate(module.experts):
-            expert.register_forward_hook(
-                lambda mod, inp, out, key=(layer_idx, e): calls.append(
-                    (key, inp[0].shape[0])))
-    return calls
+def reference_experts(bank: ExpertBank) -> list:
+    """The bank's experts as separate dense feed-forward modules, built from
+    the documented layout: expert e's first ``hidden`` input channels are the
+    GELU branch, the next ``hidden`` the gate."""
+    experts = []
+    for e in range(bank.num_experts):
+        ffn = GatedFeedForward(bank.channels, bank.hidden,
+                               bank.proj_in_bias is not None)
+        with torch.no_grad():
+            ffn.proj_in.weight.copy_(bank.proj_in[e][..., None, None])
+            ffn.dwconv.weight.copy_(bank.dwconv[e][:, None])
+            ffn.proj_out.weight.copy_(bank.proj_out[e][..., None, None])
+            if bank.proj_in_bias is not None:
+                ffn.proj_in.bias.copy_(bank.proj_in_bias[e])
+                ffn.dwconv.bias.copy_(bank.dwconv_bias[e])
+                ffn.proj_out.bias.copy_(bank.proj_out_bias[e])
+        experts.append(ffn)
+    return experts
+
+
+def _bank_grads_from_reference(experts: list) -> dict:
+    """Gradients of the reference experts, stacked like the bank's."""
+    grads = dict(proj_in=[], dwconv=[], proj_out=[])
+    for ffn in experts:
+        grads['proj_in'].append(ffn.proj_in.weight.grad[..., 0, 0])
+        grads['dwconv'].append(ffn.dwconv.weight.grad[:, 0])
+        grads['proj_out'].append(ffn.proj_out.weight.grad[..., 0, 0])
+    return {k: torch.stack(v) for k, v in grads.items()}
+
+
+@pytest.mark.parametrize('bias', [False, True])
+def test_soft_moe_equals_the_sum_of_its_experts(bias):
+    torch.manual_seed(0)
+    layer = SoftMoE(8, 3, 6, 0.0, bias).eval()
+    x = torch.rand(4, 8, 5, 7)
+    out, info = layer(x)
+    assert info.selected.all()
+    torch.testing.assert_close(info.probs.sum(1), torch.ones(4))
+    experts = reference_experts(layer.experts)
+    probs = info.probs.detach()
+    expected = sum(probs[:, e].view(-1, 1, 1, 1) * experts[e](x)
+                   for e in range(3))
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+    # the same gradients for the weights (router held fixed)
+    grad_out = torch.randn_like(out)
+    out, _ = layer(x, probs)
+    (out * grad_out).sum().backward()
+    (expected * grad_out).sum().backward()
+    for name, grad in _bank_grads_from_reference(experts).items():
+        torch.testing.assert_close(
+            getattr(layer.experts, name).grad, grad, atol=1e-5, rtol=1e-5,
+            msg=name)
+    # a route that picks one expert reproduces that expert alone
+    onehot = torch.tensor([[0., 1., 0.]])
+    out1, _ = layer(x, onehot)
+    torch.testing.assert_close(out1, experts[1](x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('top_k,bias', [(1, False), (2, True), (3, False)])
+def test_hard_moe_output_matches_per_image_computation(top_k, bias):
+    torch.manual_seed(0)
+    layer = HardMoE(8, 3, 6, 0.0, bias, top_k=top_k).eval()
+    with torch.no_grad():  # images that prefer different experts
+        layer.router.proj.weight.mul_(5)
+    x = torch.rand(6, 8, 5, 7) + 3 * torch.randn(6, 8, 1, 1)
+    out, info = layer(x)
+    assert (info.selected.sum(1) == top_k).all()
+    assert top_k == 3 or len({tuple(r) for r in info.selected.tolist()}) > 1
+    experts = reference_experts(layer.experts)
+    for b in range(6):
+        expected = sum(info.gates[b, e] * experts[e](x[b:b + 1])
+                       for e in range(3) if info.selected[b, e])
+        torch.testing.assert_close(out[b:b + 1], expected, atol=1e-5,
+                                   rtol=1e-5)
 
 
 @pytest.mark.parametrize('top_k', [1, 2])
-def test_hard_moe_runs_only_selected_experts(top_k):
-    net = tiny_net(top_k=top_k).eval()
-    calls = _count_expert_calls(net)
+def test_hard_moe_unselected_experts_do_no_work(top_k):
+    """An expert no image selected takes no part in the computation: with
+    NaN weights the output stays finite and its gradient is zero."""
+    torch.manual_seed(1)
+    layer = HardMoE(8, 3, 6, 0.0, True, top_k=top_k).eval()
+    x = torch.rand(5, 8, 6, 6)
+    route = torch.tensor([[0.5, 0.3, 0.2]])  # every image: expert 0 (and 1)
+    unused = 2 if top_k == 2 else slice(1, 3)
     with torch.no_grad():
-        _, routes = net.forward_with_routes(torch.rand(5, 3, 16, 16))
-    hard = [r for r in routes if r.hard]
-    # each image ran exactly top_k experts per hard layer ...
-    for r in hard:
-        assert (r.selected.sum(dim=1) == top_k).all()
-    # ... and each expert was called once, on exactly the images that chose
-    # it; experts nobody chose were never called.
-    expected = {(i, e): int(r.selected[:, e].sum())
-                for i, r in enumerate(hard) for e in range(3)}
-    seen = {}
-    for key, batch in calls:
-        assert key not in seen, 'an expert ran twice in one forward'
-        seen[key] = batch
-    assert seen == {k: v for k, v in expected.items() if v > 0}
-    assert sum(seen.values()) == len(hard) * 5 * top_k
-
-
-def test_hard_moe_output_matches_per_image_computation():
-    torch.manual_seed(0)
-    layer = HardMoE(8, 3, lambda: GatedFeedForward(8, 8, False), 0.0,
-                    top_k=1).eval()
-    x = torch.rand(6, 8, 5, 5)
-    out, info = layer(x)
-    for b in range(6):
-        e = int(info.probs[b].argmax())
-        expected = info.probs[b, e] * layer.experts[e](x[b:b + 1])
-        torch.testing.assert_close(out[b:b + 1], expected)
+        for p in layer.experts.parameters():
+            p[unused] = float('nan')
+    out, info = layer(x, route)
+    assert torch.isfinite(out).all()
+    assert not info.selected[:, unused].any()
+    out.sum().backward()
+    for name, p in layer.experts.named_parameters():
+        assert (p.grad[unused] == 0).all(), name
+        assert (p.grad[0] != 0).any(), name
 
 
 def test_hard_moe_renormalize():
-    layer = HardMoE(8, 3, lambda: GatedFeedForward(8, 8, False), 0.0,
-                    top_k=2, renormalize=True).eval()
+    layer = HardMoE(8, 3, 8, 0.0, top_k=2, renormalize=True).eval()
     _, info = layer(torch.rand(4, 8, 5, 5))
     torch.testing.assert_close(info.gates.sum(1), torch.ones(4))
     assert (info.selected.sum(1) == 2).all()
 
 
-def test_soft_moe_mixes_all_experts_with_router_weights():
+def _fixture():
+    path = osp.join(osp.dirname(__file__), '..', '..', '..', 'data',
+                    'unirain_net_per_expert_moe.pth')
+    return torch.load(path, weights_only=True)
+
+
+@pytest.mark.parametrize('name', ['default', 'bias_top2'])
+def test_checkpoints_of_the_per_expert_layout_load(name):
+    """A state dict saved by the per-expert MoE (one module per expert,
+    router seed and call count as buffers) loads strictly and gives the
+    outputs and routes that code computed."""
+    fixture = _fixture()
+    saved = fixture[name]
+    net = tiny_net(**saved['kwargs']).eval()
+    net.load_state_dict(dict(saved['state_dict']))
+    with torch.no_grad():
+        out, infos = net.forward_with_routes(fixture['input'])
+    torch.testing.assert_close(out, saved['output'], atol=1e-5, rtol=1e-5)
+    for info, probs, selected in zip(infos, saved['routes'],
+                                     saved['selected']):
+        torch.testing.assert_close(info.probs, probs)
+        assert torch.equal(info.selected, selected)
+    router = net.enc1[0].ffn.router
+    assert router.noise_calls == 7
+    assert router.noise_seed == int(
+        saved['state_dict']['enc1.0.ffn.router.noise_seed'])
+
+
+def test_router_state_round_trips_and_resumes_the_noise():
     torch.manual_seed(0)
-    layer = SoftMoE(8, 3, lambda: GatedFeedForward(8, 8, False), 0.0).eval()
-    x = torch.rand(4, 8, 5, 5)
-    out, info = layer(x)
-    assert info.selected.all()
-    torch.testing.assert_close(info.probs.sum(1), torch.ones(4))
-    expected = sum(info.probs[:, e].view(-1, 1, 1, 1) * layer.experts[e](x)
-                   for e in range(3))
-    torch.testing.assert_close(out, expected)
-    # a route that picks one expert reproduces that expert alone
-    onehot = torch.tensor([[0., 1., 0.]])
-    out1, _ = layer(x, onehot)
-    torch.testing.assert_close(out1, layer.experts[1](x))
+    a = Router(8, 3, 1.0).train()
+    x = torch.rand(2, 8, 4, 4)
+    a(x)
+    state = a.state_dict()
+    assert state['_extra_state'].tolist() == [a.noise_seed, 1]
+    continued = [a(x) for _ in range(3)]
+    b = Router(8, 3, 1.0).train()
+    assert b.noise_seed != a.noise_seed
+    b.load_state_dict(state)
+    torch.manual_seed(123)  # the global RNG does not matter
+    for expected in continued:
+        torch.testing.assert_close(b(x), expected)
+    with pytest.raises(ValueError, match='extra state'):
+        b.set_extra_state({'seed': 1})
 
 
 def test_router_noise_only_in_training():
@@ -200,7 +283,7 @@ def test_moe_kinds_of_encoder_and_decoder(encoder_moe, decoder_moe):
         assert type(getattr(net, level)[0].ffn) is kinds[kind], level
     # A layer's expert width follows its kind: soft 1.0x, hard 2.0x.
     hidden = {'soft': 8, 'hard': 16}[encoder_moe]
-    assert net.enc1[0].ffn.experts[0].proj_out.in_channels == hidden
+    assert net.enc1[0].ffn.experts.hidden == hidden
     x = torch.rand(2, 3, 16, 16)
     with torch.no_grad():
         out, routes = net.forward_with_routes(x)
@@ -221,7 +304,7 @@ def test_single_expert(encoder_moe, decoder_moe):
         assert route.probs.shape == (2, 1)
         assert torch.allclose(route.gates, torch.ones(2, 1))
     out.mean().backward()
-    assert net.dec1[0].ffn.experts[0].proj_in.weight.grad is not None
+    assert net.dec1[0].ffn.experts.proj_in.grad is not None
 
 
 def test_default_moe_kinds_keep_the_state_dict():
@@ -232,17 +315,16 @@ def test_default_moe_kinds_keep_the_state_dict():
     block = ['norm1.weight', 'norm1.bias', 'attn.temperature',
              'attn.to_qkv.weight', 'attn.qkv_dwconv.weight',
              'attn.proj.weight', 'norm2.weight', 'norm2.bias',
-             'ffn.router.noise_seed', 'ffn.router.noise_calls',
-             'ffn.router.proj.weight', 'ffn.router.proj.bias'] + [
-                 f'ffn.experts.{e}.{name}.weight' for e in range(3)
-                 for name in ('proj_in', 'dwconv', 'proj_out')]
+             'ffn.router._extra_state', 'ffn.router.proj.weight',
+             'ffn.router.proj.bias', 'ffn.experts.proj_in',
+             'ffn.experts.dwconv', 'ffn.experts.proj_out']
     for level in ('enc1', 'dec1'):
         assert [k for k in default if k.startswith(f'{level}.')] == [
             f'{level}.0.{k}' for k in block]
     # Paper widths: soft experts 1.0x in the encoder, hard 2.0x in the
     # decoder (dec1 has 2C = 16 channels).
-    assert default['enc1.0.ffn.experts.0.proj_in.weight'].shape[0] == 16
-    assert default['dec1.0.ffn.experts.0.proj_in.weight'].shape[0] == 64
+    assert default['enc1.0.ffn.experts.proj_in'].shape == (3, 16, 8)
+    assert default['dec1.0.ffn.experts.proj_in'].shape == (3, 64, 16)
 
 
 def test_bad_moe_kind_names_the_argument():
@@ -251,3 +333,15 @@ def test_bad_moe_kind_names_the_argument():
         tiny_net(encoder_moe='dense')
     with pytest.raises(ValueError, match="decoder_moe .* got 'Hard'"):
         tiny_net(decoder_moe='Hard')
+
+
+def test_strict_loader_accepts_the_per_expert_layout(tmp_path):
+    from unirain_mm.checkpoint import load_model_weights
+    saved = _fixture()['default']
+    path = str(tmp_path / 'old.pth')
+    torch.save({'state_dict': saved['state_dict']}, path)
+    net = tiny_net().eval()
+    load_model_weights(net, path)  # strict: would raise on any mismatch
+    with torch.no_grad():
+        out = net(_fixture()['input'])
+    torch.testing.assert_close(out, saved['output'], atol=1e-5, rtol=1e-5)

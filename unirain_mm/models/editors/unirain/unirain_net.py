@@ -31,8 +31,21 @@ from .moe import HardMoE, RouteInfo, SoftMoE
 MOE_KINDS = ('soft', 'hard')
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Whether the channels of a (B, C, H, W) tensor are innermost in
+    memory (``torch.channels_last``)."""
+    return x.stride(1) == 1 and x.size(1) > 1
+
+
 class LayerNorm2d(nn.Module):
-    """Layer normalisation over the channels of a (B, C, H, W) tensor."""
+    """Layer normalisation over the channels of a (B, C, H, W) tensor.
+
+    On a channels-last tensor it is one fused ``F.layer_norm`` over the
+    channels-last view (one read, one write). On NCHW, where the channels are
+    strided and ``F.layer_norm`` would need two transposing copies, it is the
+    explicit mean / variance formula. The output keeps the input's memory
+    format.
+    """
 
     def __init__(self, channels: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -41,6 +54,10 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if is_channels_last(x):
+            return F.layer_norm(
+                x.permute(0, 2, 3, 1), self.weight.shape, self.weight,
+                self.bias, self.eps).permute(0, 3, 1, 2)
         mean = x.mean(1, keepdim=True)
         var = (x - mean).pow(2).mean(1, keepdim=True)
         x = (x - mean) / torch.sqrt(var + self.eps)
@@ -73,13 +90,26 @@ class TransposedAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
+        channels_last = is_channels_last(x)
         q, k, v = self.qkv_dwconv(self.to_qkv(x)).chunk(3, dim=1)
+        # Dividing the (C/heads)^2 product by the norms equals normalising q
+        # and k (F.normalize, eps 1e-12) without writing normalised copies.
+        # (The norm kernel is slow over strided pixels; a sum is not.)
+        q_norm, k_norm = ((t * t).sum((2, 3)).sqrt() if channels_last else
+                          torch.linalg.vector_norm(t, dim=(2, 3))
+                          for t in (q, k))
+        q_norm, k_norm = (n.clamp_min(1e-12).view(b, self.num_heads, -1, 1)
+                          for n in (q_norm, k_norm))
         shape = (b, self.num_heads, c // self.num_heads, h * w)
-        q = F.normalize(q.reshape(shape), dim=-1)
-        k = F.normalize(k.reshape(shape), dim=-1)
-        attn = (q @ k.transpose(-2, -1)) * self.temperature
-        out = attn.softmax(dim=-1) @ v.reshape(shape)
-        return self.proj(out.reshape(b, c, h, w))
+        q, k, v = q.reshape(shape), k.reshape(shape), v.reshape(shape)
+        attn = (q @ k.transpose(-2, -1)) / (q_norm * k_norm.transpose(-2, -1))
+        attn = (attn * self.temperature).softmax(dim=-1)
+        if not channels_last:
+            return self.proj((attn @ v).reshape(b, c, h, w))
+        # (v^T attn^T) is the output with the channels innermost
+        out = v.transpose(-2, -1) @ attn.transpose(-2, -1)
+        out = out.transpose(1, 2).reshape(b, h, w, c).permute(0, 3, 1, 2)
+        return self.proj(out)
 
 
 class GatedFeedForward(nn.Module):
@@ -247,17 +277,13 @@ class UniRainNet(nn.Module):
                     ffn = GatedFeedForward(channels,
                                            int(channels * ffn_expansion), bias)
                 elif hard:
-                    hidden = int(channels * hard_expert_expansion)
-                    ffn = HardMoE(
-                        channels, num_experts,
-                        lambda: GatedFeedForward(channels, hidden, bias),
-                        router_noise_std, top_k, renormalize)
+                    ffn = HardMoE(channels, num_experts,
+                                  int(channels * hard_expert_expansion),
+                                  router_noise_std, bias, top_k, renormalize)
                 else:
-                    hidden = int(channels * soft_expert_expansion)
-                    ffn = SoftMoE(
-                        channels, num_experts,
-                        lambda: GatedFeedForward(channels, hidden, bias),
-                        router_noise_std)
+                    ffn = SoftMoE(channels, num_experts,
+                                  int(channels * soft_expert_expansion),
+                                  router_noise_std, bias)
                 blocks.append(TransformerBlock(channels, heads, ffn, bias))
             return nn.ModuleList(blocks)
 
@@ -329,12 +355,22 @@ class UniRainNet(nn.Module):
                              f'got {len(routes)}')
         h, w = x.shape[-2:]
         pad_h, pad_w = (-h) % self.pad_multiple, (-w) % self.pad_multiple
-        inp = x
         if pad_h or pad_w:
             mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
-            inp = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        out, infos = self.forward_padded(x, routes)
+        return out[..., :h, :w], infos
+
+    def forward_padded(
+        self,
+        x: torch.Tensor,
+        routes: Optional[Sequence[torch.Tensor]] = None
+    ) -> Tuple[torch.Tensor, List[RouteInfo]]:
+        """:meth:`forward_with_routes` for H and W that are multiples of
+        :attr:`pad_multiple` (no padding, no Python branch on the size: the
+        graph that ONNX export traces)."""
         infos: List[RouteInfo] = []
-        e1 = self._run_stage(self.enc1, self.embed(inp), routes, infos)
+        e1 = self._run_stage(self.enc1, self.embed(x), routes, infos)
         e2 = self._run_stage(self.enc2, self.down1(e1), routes, infos)
         e3 = self._run_stage(self.enc3, self.down2(e2), routes, infos)
         z = self._run_stage(self.latent, self.down3(e3), routes, infos)
@@ -346,8 +382,8 @@ class UniRainNet(nn.Module):
         d1 = self._run_stage(self.dec1, d1, routes, infos)
         out = self.head(self._run_stage(self.refine, d1, routes, infos))
         if self.residual:
-            out = out + inp
-        return out[..., :h, :w], infos
+            out = out + x
+        return out, infos
 
     def forward(
             self,
