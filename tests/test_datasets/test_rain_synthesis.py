@@ -511,4 +511,4 @@ def test_calibration_tool_runs(tmp_path):
     assert {k: len(v) for k, v in result['psnr'].items()} == {
         c: 2 for c in rs.RAIN_TYPES}
     img = cv2.imread(grid)
-    assert img.shape[0] == 5 * 224  # clean + 4 types
+    assert img.shape[0] == 5 * 200  # clean + 4 types

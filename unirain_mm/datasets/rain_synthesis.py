@@ -887,7 +887,7 @@ def synthesize(clean: np.ndarray,
         else:
             rainy = add_rain_streaks(
                 clean, rng,
-                density=_log_uniform(rng, 0.01, 0.035),
+                density=_log_uniform(rng, 0.012, 0.04),
                 intensity=float(rng.uniform(0.5, 0.85)),
                 haze=0.0, accumulation=0.0)
         return rainy, clean.copy()
@@ -903,7 +903,7 @@ def synthesize(clean: np.ndarray,
         # Night rain is only seen where lit, so draw it denser and brighter.
         rainy = add_rain_streaks(
             night, rng,
-            density=_log_uniform(rng, 0.04, 0.12),
+            density=_log_uniform(rng, 0.035, 0.11),
             intensity=float(rng.uniform(0.7, 1.0)),
             ambient=float(rng.uniform(0.02, 0.06)),
             light_map=light_map)
@@ -917,6 +917,6 @@ def synthesize(clean: np.ndarray,
             light_map=light_map,
             scatter=float(rng.uniform(1.0, 3.0)))
         # Drops on the lens at night: strong glare around every light.
-        glow = float(rng.uniform(1.2, 3.2))
+        glow = float(rng.uniform(1.3, 3.4))
     rainy = add_light_glow(rainy, light_map, rng, strength=glow)
     return add_sensor_noise(rainy, rng), night
