@@ -7,10 +7,19 @@ simply be started again. The checkpoint must fit the config key by key
 and shape by shape (else the error names the keys and the matching config),
 and is read with the safe loader of :mod:`unirain_mm.checkpoint`.
 
+With ``--backend onnxruntime`` the first argument is a model written by
+``tools/deploy/export_onnx.py`` and there is no checkpoint; tiling and the
+global route work the same way.
+
+On start-up the tool keeps freed memory inside the process
+(:mod:`unirain_mm.allocator`; ``UNIRAIN_MALLOC=default`` turns that off).
+
 Example:
     python tools/infer.py configs/unirain/unirain_demo_cpu.py \
         work_dirs/unirain_demo_cpu/iter_1000.pth data/demo/test/DRS/input \
         --out-dir work_dirs/derained --tile 256 --overlap 32
+    python tools/infer.py --backend onnxruntime unirain_demo.onnx \
+        data/demo/test/DRS/input --out-dir work_dirs/derained_ort
 """
 import argparse
 import glob
@@ -32,10 +41,16 @@ IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Derain images with a UniRain-MM checkpoint (tiled)')
-    parser.add_argument('config', help='model config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('inputs', nargs='+', metavar='INPUT',
-                        help='image file, folder or glob pattern')
+    parser.add_argument('model', metavar='CONFIG|MODEL.onnx',
+                        help='model config file (pytorch backend) or '
+                        'exported model (onnxruntime backend)')
+    parser.add_argument('paths', nargs='+', metavar='[CHECKPOINT] INPUT',
+                        help='checkpoint file (pytorch backend only), then '
+                        'image files, folders or glob patterns')
+    parser.add_argument('--backend', default='pytorch',
+                        choices=['pytorch', 'onnxruntime'],
+                        help='run the config + checkpoint with PyTorch, or '
+                        'an exported .onnx model with onnxruntime')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument('--tile', type=int, default=256, help='tile side')
     parser.add_argument('--overlap', type=int, default=32,
@@ -58,7 +73,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='read the checkpoint with weights_only=False '
                         '(old files the safe loader refuses): runs any code '
                         'the file holds, for trusted files only')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.config, args.checkpoint, args.inputs = args.model, None, args.paths
+    if args.backend == 'pytorch':
+        if len(args.paths) < 2:
+            parser.error('the pytorch backend needs CONFIG CHECKPOINT '
+                         'INPUT...')
+        args.checkpoint, args.inputs = args.paths[0], args.paths[1:]
+    return args
 
 
 def collect_inputs(specs: List[str]) -> List[str]:
@@ -98,8 +120,9 @@ def main(argv=None) -> dict:
     from unirain_mm.fileio import atomic_write_png
 
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    for path in (args.config, args.checkpoint):
+        if path is not None and not osp.isfile(path):
+            raise SystemExit(f'not found: {path}')
     paths = collect_inputs(args.inputs)
     names = [osp.splitext(osp.basename(p))[0] for p in paths]
     dup = {n for n in names if names.count(n) > 1}
@@ -118,8 +141,9 @@ def main(argv=None) -> dict:
             args.config, args.checkpoint, device=args.device,
             dtype=args.dtype, tile=args.tile, overlap=args.overlap,
             routes=args.route, route_size=args.route_size,
-            tile_batch=args.tile_batch, unsafe_load=args.unsafe_load)
-    except (ValueError, CheckpointError) as e:
+            tile_batch=args.tile_batch, unsafe_load=args.unsafe_load,
+            backend=args.backend)
+    except (ValueError, CheckpointError, ImportError) as e:
         raise SystemExit(str(e))
     os.makedirs(args.out_dir, exist_ok=True)
     megapixels, seconds = 0.0, 0.0
@@ -154,4 +178,6 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
+    from unirain_mm.allocator import keep_freed_memory
+    keep_freed_memory()  # unirain_mm/allocator.py: why, and how to opt out
     main()

@@ -21,6 +21,8 @@ import torch.nn.functional as F
 
 _DTYPES = {'fp32': torch.float32, 'fp16': torch.float16,
            'bf16': torch.bfloat16}
+#: Inference backends of :class:`UniRainInferencer`.
+BACKENDS = ('pytorch', 'onnxruntime')
 
 
 def tile_starts(size: int, tile: int, overlap: int) -> List[int]:
@@ -217,6 +219,13 @@ class UniRainInferencer:
         unsafe_load (bool): Read the checkpoint with ``weights_only=False``
             (old files that need more than the allowlist of
             :mod:`unirain_mm.checkpoint`): for trusted files only.
+        backend (str): ``'pytorch'`` (``config`` and ``checkpoint`` build
+            the model) or ``'onnxruntime'`` (``config`` is a ``.onnx`` file
+            written by ``tools/deploy/export_onnx.py``; no checkpoint; CPU,
+            fp32).
+        channels_last (bool, optional): Run a generator that supports it
+            (``UniRainNet``) in the channels-last memory format; default:
+            on the CPU, where it is faster.
 
     Raises:
         CheckpointError: The checkpoint is refused as unsafe, or its keys or
@@ -233,7 +242,9 @@ class UniRainInferencer:
                  routes: str = 'global',
                  route_size: int = 256,
                  tile_batch: int = 4,
-                 unsafe_load: bool = False) -> None:
+                 unsafe_load: bool = False,
+                 backend: str = 'pytorch',
+                 channels_last: Optional[bool] = None) -> None:
         from mmagic.registry import MODELS
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
@@ -249,14 +260,30 @@ class UniRainInferencer:
                              f'{self.device.type} use dtype=\'bf16\' (or '
                              "'fp32')")
         self.dtype = dtype
+        if backend not in BACKENDS:
+            raise ValueError(f'backend must be one of {BACKENDS}, got '
+                             f'{backend!r}')
+        self.backend = backend
+        self.tiling = dict(tile=tile, overlap=overlap, routes=routes,
+                           route_size=route_size, tile_batch=tile_batch)
+        if backend == 'onnxruntime':
+            from ..deploy.onnx_backend import OnnxGenerator
+            if checkpoint is not None:
+                raise ValueError('the onnxruntime backend takes the .onnx '
+                                 'file in place of the config and no '
+                                 f'checkpoint, got checkpoint={checkpoint!r}')
+            if self.device.type != 'cpu' or dtype != 'fp32':
+                raise ValueError('the onnxruntime backend runs fp32 on the '
+                                 f'CPU, got {device} / {dtype}')
+            self.model = None
+            self.generator = OnnxGenerator(str(config))
+            return
         cfg = config if isinstance(config, Config) else Config.fromfile(
             config)
         model_cfg = cfg.model.copy()
         # The model's own evaluation forward tiles (UniRain's test_cfg).
         model_cfg['test_cfg'] = dict(
-            model_cfg.get('test_cfg') or {},
-            tiling=dict(tile=tile, overlap=overlap, routes=routes,
-                        route_size=route_size, tile_batch=tile_batch))
+            model_cfg.get('test_cfg') or {}, tiling=self.tiling)
         init_default_scope('mmagic')
         model = MODELS.build(model_cfg)
         if checkpoint is not None:
@@ -270,6 +297,10 @@ class UniRainInferencer:
             model.data_preprocessor.data_keys = []
         self.model = model.to(self.device).eval()
         self.generator = getattr(model, 'generator', model)
+        if channels_last is None:
+            channels_last = self.device.type == 'cpu'
+        if hasattr(self.generator, 'channels_last'):
+            self.generator.channels_last = channels_last
 
     @torch.no_grad()
     def predict(self, img: torch.Tensor) -> torch.Tensor:
@@ -290,6 +321,10 @@ class UniRainInferencer:
         if img.dim() != 3 or img.size(0) != 3:
             raise ValueError(f'img must have shape (3, H, W), got '
                              f'{tuple(img.shape)}')
+        if self.backend == 'onnxruntime':
+            x = img.float().cpu()[None] / 255
+            out = tiled_forward(self.generator, x, **self.tiling)[0]
+            return out.clamp_(0, 1).mul_(255)
         h, w = img.shape[-2:]
         sample = DataSample(metainfo=dict(
             img_channel_order='rgb', img_color_type='color',

@@ -352,7 +352,10 @@ class _MoEBase(nn.Module):
         elif probs.size(0) != x.size(0):
             raise ValueError(f'route batch {probs.size(0)} does not match '
                              f'input batch {x.size(0)}')
-        return probs.to(x.dtype)
+        # NaN entries: the layer routes those images itself. One exported
+        # graph then serves both routed and self-routing inputs; the router
+        # (a pooling and a linear layer) costs little.
+        return torch.where(probs.isnan(), self.router(x), probs.to(x.dtype))
 
 
 class SoftMoE(_MoEBase):
@@ -371,7 +374,8 @@ class SoftMoE(_MoEBase):
                 probs: Optional[torch.Tensor] = None) -> tuple:
         """Args:
             x (Tensor): Shape (B, C, H, W).
-            probs (Tensor, optional): A fixed route, shape (B or 1, N).
+            probs (Tensor, optional): A fixed route, shape (B or 1, N); rows
+                of NaN are routed by the layer's router.
 
         Returns:
             tuple[Tensor, RouteInfo]: Output (B, C, H, W) and the route.
@@ -417,7 +421,8 @@ class HardMoE(_MoEBase):
                 probs: Optional[torch.Tensor] = None) -> tuple:
         """Args:
             x (Tensor): Shape (B, C, H, W).
-            probs (Tensor, optional): A fixed route, shape (B or 1, N).
+            probs (Tensor, optional): A fixed route, shape (B or 1, N); rows
+                of NaN are routed by the layer's router.
 
         Returns:
             tuple[Tensor, RouteInfo]: Output (B, C, H, W) and the route.

@@ -230,6 +230,11 @@ class UniRainNet(nn.Module):
         renormalize (bool): Renormalise the top-k router probabilities.
         router_noise_std (float): Std of the router logit noise (training).
         bias (bool): Use biases in attention and feed-forward convolutions.
+        channels_last (bool): Run in the channels-last memory format (the
+            input is converted on entry; the output is channels-last). Same
+            results; on the CPU it is faster (``docs/benchmarks.md``), which
+            is why the inferencer turns it on there. An attribute that can be
+            set after building.
     """
 
     def __init__(self,
@@ -250,7 +255,8 @@ class UniRainNet(nn.Module):
                  top_k: int = 1,
                  renormalize: bool = False,
                  router_noise_std: float = 1.0,
-                 bias: bool = False) -> None:
+                 bias: bool = False,
+                 channels_last: bool = False) -> None:
         super().__init__()
         if len(num_blocks) != 4 or len(num_heads) != 4:
             raise ValueError('num_blocks and num_heads need 4 values, got '
@@ -268,6 +274,7 @@ class UniRainNet(nn.Module):
                                  f'{kind!r}')
         enc_hard, dec_hard = encoder_moe == 'hard', decoder_moe == 'hard'
         self.pad_multiple = 8  # three 2x downsamplings
+        self.channels_last = channels_last
 
         def stage(channels: int, heads: int, depth: int, num_moe: int,
                   hard: bool) -> nn.ModuleList:
@@ -369,6 +376,8 @@ class UniRainNet(nn.Module):
         """:meth:`forward_with_routes` for H and W that are multiples of
         :attr:`pad_multiple` (no padding, no Python branch on the size: the
         graph that ONNX export traces)."""
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         infos: List[RouteInfo] = []
         e1 = self._run_stage(self.enc1, self.embed(x), routes, infos)
         e2 = self._run_stage(self.enc2, self.down1(e1), routes, infos)
