@@ -63,8 +63,9 @@ class FakeClock:
 
 def test_table_with_ratio_to_restormer(tool, configs, tmp_path,
                                        monkeypatch):
-    # medians 0.25 s, 0.5 s and 0.2 s per 64x64 image (0.004096 MP)
-    clock = FakeClock([0.25, 0.5, 0.125, 1.0, 0.5, 0.5, 0.1, 0.2, 0.3])
+    # medians 0.25 s, 0.5 s and 0.2 s per 64x64 image (0.004096 MP); runs
+    # interleaved: repeat 1 of every model, then repeat 2, ...
+    clock = FakeClock([0.25, 1.0, 0.1, 0.5, 0.5, 0.2, 0.125, 0.5, 0.3])
     monkeypatch.setattr(tool, 'time', clock)
     out = str(tmp_path / 'speed')
     rows = tool.main([
@@ -89,8 +90,9 @@ def test_table_with_ratio_to_restormer(tool, configs, tmp_path,
     assert saved['rows'] == rows  # floats survive JSON exactly
     assert saved['meta']['repeats'] == 3
     md = open(out + '.md').read()
-    assert 'ms/MP vs Restormer' in md
-    assert '| Restormer | restormer_tiny |' in md
+    assert 'ms/MP vs restormer_tiny' in md
+    assert '| restormer_tiny | Restormer | pytorch fp32 auto malloc=keep |' \
+        in md
     assert '| 4 | 61035.2 | 0.500 |' in md
 
 
@@ -102,3 +104,41 @@ def test_cpu_peak_memory_from_a_fresh_process(tool, configs, tmp_path):
     assert not row['tiled']
     assert row['peak_mb'] >= row['base_mb'] > 0
     assert row['ms_per_mp_ratio'] == pytest.approx(1.0)
+
+
+def test_variants_parse_and_name_bad_settings(tool):
+    v = tool.parse_variant('old=a.py,malloc=default,channels_last=0')
+    assert (v['name'], v['config'], v['malloc'], v['channels_last'],
+            v['dtype'], v['backend']) == ('old', 'a.py', 'default', False,
+                                          'fp32', 'pytorch')
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown .*'mallok'"):
+        tool.parse_variant('x=a.py,mallok=keep')
+    with pytest.raises(argparse.ArgumentTypeError, match='dtype must be'):
+        tool.parse_variant('x=a.py,dtype=int8')
+    with pytest.raises(argparse.ArgumentTypeError, match='onnx=PATH'):
+        tool.parse_variant('x=a.py,backend=onnxruntime')
+    with pytest.raises(argparse.ArgumentTypeError, match='NAME=CONFIG'):
+        tool.parse_variant('a.py')
+
+
+def test_variants_in_worker_processes_and_train_step(tool, configs,
+                                                     tmp_path):
+    """Two settings of one model, each in its own process, interleaved; and
+    a training step in-process."""
+    rows = tool.main([
+        '--variant', f"keep={configs['unirain']}",
+        '--variant', f"default={configs['unirain']},malloc=default,"
+        'channels_last=0', '--reference', 'default', '--shapes', '32x32',
+        '--warmup', '0', '--repeats', '2', '--out', str(tmp_path / 'v')
+    ])
+    assert [r['variant'] for r in rows] == ['keep', 'default']
+    assert [r['settings']['malloc'] for r in rows] == ['keep', 'default']
+    assert all(len(r['seconds_all']) == 2 and r['peak_mb'] > 0
+               for r in rows)
+    assert rows[1]['ms_per_mp_ratio'] == pytest.approx(1.0)
+    (row, ) = tool.main([
+        configs['unirain'], '--train-step', '--batch', '2', '--shapes',
+        '32x32', '--warmup', '0', '--repeats', '1', '--no-subprocess',
+        '--out', str(tmp_path / 't')
+    ])
+    assert row['images_per_s'] == pytest.approx(2 / row['seconds'])

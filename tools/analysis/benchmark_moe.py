@@ -118,4 +118,6 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
+    from unirain_mm.allocator import keep_freed_memory
+    keep_freed_memory()  # unirain_mm/allocator.py: why, and how to opt out
     main()

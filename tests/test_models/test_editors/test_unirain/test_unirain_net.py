@@ -345,3 +345,26 @@ def test_strict_loader_accepts_the_per_expert_layout(tmp_path):
     with torch.no_grad():
         out = net(_fixture()['input'])
     torch.testing.assert_close(out, saved['output'], atol=1e-5, rtol=1e-5)
+
+
+def test_channels_last_gives_the_same_result():
+    torch.manual_seed(0)
+    net = tiny_net(top_k=2).eval()
+    x = torch.rand(2, 3, 24, 40)
+    with torch.no_grad():
+        nchw, infos = net.forward_with_routes(x)
+        net.channels_last = True
+        cl, cl_infos = net.forward_with_routes(x)
+    assert cl.stride(1) == 1  # the output is channels-last in memory
+    torch.testing.assert_close(cl, nchw, atol=1e-5, rtol=1e-5)
+    for a, b in zip(infos, cl_infos):
+        torch.testing.assert_close(a.probs, b.probs)
+
+
+def test_nan_route_rows_route_themselves():
+    torch.manual_seed(0)
+    net = tiny_net().eval()
+    x = torch.rand(2, 3, 16, 16)
+    nan = [torch.full((1, 3), float('nan'))] * net.num_moe_layers
+    with torch.no_grad():
+        torch.testing.assert_close(net(x, nan), net(x))
