@@ -34,7 +34,7 @@ def test_same_recipe_and_data_as_unirain(name):
                 'param_scheduler', 'train_cfg', 'val_cfg', 'test_cfg',
                 'default_hooks', 'randomness'):
         assert cfg[key] == unirain[key], key
-    assert cfg.model.type == 'BaseEditModel'
+    assert cfg.model.type == 'TiledEditModel'
     assert cfg.model.generator.type == BASELINES[name][0]
     assert cfg.model.pixel_loss == dict(type='L1Loss', loss_weight=1.0,
                                         reduction='mean')

@@ -25,7 +25,7 @@ MODEL_CONFIGS = [c for c in CONFIGS if '_base_' not in c
                          ids=lambda p: osp.relpath(p, REPO_ROOT))
 def test_config_parses(path):
     cfg = Config.fromfile(path)
-    assert cfg.model.type in ('UniRain', 'BaseEditModel')  # + baselines
+    assert cfg.model.type in ('UniRain', 'TiledEditModel')  # + baselines
     assert cfg.val_cfg.type == 'MultiValLoop'
     assert cfg.default_hooks.checkpoint.save_best == 'Avg/PSNR'
     assert len(cfg.val_dataloader) == len(cfg.val_evaluator) == 4

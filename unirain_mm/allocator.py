@@ -28,6 +28,29 @@ _M_MMAP_MAX = -4
 _INT_MAX = 2**31 - 1  # mallopt takes an int: the largest trim threshold
 
 
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library('c') or None)
+    except OSError:
+        return None
+
+
+def release_freed_memory() -> bool:
+    """Give the memory that freed blocks hold back to the system now
+    (``malloc_trim(0)``), e.g. between the images of a benchmark whose
+    processes would not fit in memory together otherwise.
+
+    Returns:
+        bool: Whether the C library has ``malloc_trim``.
+    """
+    trim = getattr(_libc(), 'malloc_trim', None)
+    if trim is None:
+        return False
+    trim.argtypes = (ctypes.c_size_t, )
+    trim(0)
+    return True
+
+
 def keep_freed_memory() -> bool:
     """Make glibc keep freed memory for reuse instead of unmapping it.
 
@@ -40,10 +63,8 @@ def keep_freed_memory() -> bool:
     """
     if os.environ.get(ENV_VAR, '').lower() == 'default':
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    mallopt = getattr(_libc(), 'mallopt', None)
+    if mallopt is None:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int

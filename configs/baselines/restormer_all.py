@@ -11,7 +11,7 @@ _base_ = ['../unirain/unirain_all.py']
 
 model = dict(
     _delete_=True,
-    type='BaseEditModel',
+    type='TiledEditModel',  # BaseEditModel + tiled evaluation
     generator=dict(
         type='Restormer',
         inp_channels=3,

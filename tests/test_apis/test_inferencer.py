@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from conftest import DEMO_CONFIG, import_tool
+from conftest import DEMO_CONFIG, REPO_ROOT, import_tool
 from unirain_mm.apis import UniRainInferencer, tile_starts, tiled_forward
 from unirain_mm.apis.inferencer import global_routes
 from unirain_mm.models.editors.unirain.moe import HardMoE
@@ -339,3 +339,39 @@ def test_cli_folder_glob_skip_and_missing(tiny_ckpt, tmp_path, capsys):
     with pytest.raises(SystemExit, match='no images in input'):
         infer.main(
             [cfg_path, ckpt_path, str(tmp_path / 'zz*.png'), *common])
+
+
+@pytest.mark.parametrize('size,tile,overlap,expected', [
+    (1080, 512, 32, 384),   # 3 rows of 512 would compute 1536 rows
+    (1920, 512, 32, 504),   # 4 columns
+    (500, 512, 32, 500),    # one tile: the axis itself
+    (513, 512, 32, 280),    # 2 tiles of 280 (multiple of 8) overlap 47
+])
+def test_balanced_tiles_cover_with_as_many_tiles(size, tile, overlap,
+                                                 expected):
+    from unirain_mm.apis import balanced_tile
+    length = balanced_tile(size, tile, overlap)
+    assert length == expected
+    assert len(tile_starts(size, length, overlap)) == len(
+        tile_starts(size, tile, overlap))
+    starts = tile_starts(size, length, overlap)
+    assert starts[-1] + length == size
+    # neighbours overlap by at least ``overlap``
+    assert all(b - a <= length - overlap for a, b in zip(starts, starts[1:]))
+
+
+def test_inferencer_tiles_every_generator(tmp_path):
+    """A baseline (mmagic's Restormer through TiledEditModel) is tiled like
+    UniRain: its generator never sees more than one tile."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(f'{REPO_ROOT}/configs/baselines/restormer_all.py')
+    cfg.model.generator.update(dim=8, num_blocks=[1, 1, 1, 1],
+                               num_refinement_blocks=1, heads=[1, 1, 1, 1])
+    inferencer = UniRainInferencer(cfg, tile=32, overlap=8, tile_batch=1)
+    seen = []
+    inferencer.generator.register_forward_hook(
+        lambda m, i, o: seen.append(tuple(i[0].shape[-2:])))
+    out = inferencer((np.random.default_rng(0).random((50, 70, 3)) *
+                      255).astype(np.uint8))
+    assert out.shape == (50, 70, 3)
+    assert len(seen) == 2 * 3 and all(h <= 32 and w <= 32 for h, w in seen)

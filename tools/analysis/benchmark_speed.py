@@ -14,7 +14,10 @@ optimisation step of the generator (forward, L1 loss, backward, AdamW) on a
 random batch of ``--batch`` images of each shape.
 
 Every variant lives in its own process (spawned, so its allocator setting
-and its peak RSS are its own) and the timed runs are interleaved: repeat 1 of
+and its peak RSS are its own; after each run it returns freed memory to the
+system, so that the processes fit in memory together, which makes every run
+start as the first image of a tool run does) and the timed runs are
+interleaved: repeat 1 of
 every variant and shape, then repeat 2, ..., so that a slow phase of a noisy
 machine hits all variants alike. The median of ``--repeats`` runs gives
 ms per megapixel, and its ratio to the ``--reference`` variant at the same
@@ -242,8 +245,8 @@ class Session:
 
 def _serve(conn, variant: dict, settings: dict) -> None:
     """A spawned worker: build the variant, then answer run requests."""
+    from unirain_mm.allocator import keep_freed_memory, release_freed_memory
     if variant['malloc'] == 'keep':
-        from unirain_mm.allocator import keep_freed_memory
         keep_freed_memory()
     try:
         session = Session(variant, settings)
@@ -253,6 +256,8 @@ def _serve(conn, variant: dict, settings: dict) -> None:
             if shape is None:
                 return
             conn.send(('ok', session.run(shape)))
+            # the variants' processes hold their peaks at once otherwise
+            release_freed_memory()
     except Exception as err:  # reported by the parent, which exits
         conn.send(('error', f'{variant["name"]}: {type(err).__name__}: '
                    f'{err}'))
@@ -389,6 +394,9 @@ def main(argv=None) -> List[dict]:
                     batch=args.batch)
     on_cpu = torch.device(args.device).type == 'cpu'
     isolate = not args.no_subprocess
+    if not isolate and all(v['malloc'] == 'keep' for v in args.variant):
+        from unirain_mm.allocator import keep_freed_memory
+        keep_freed_memory()  # what the workers would do
     rows = benchmark(args.variant, args.shapes, settings, args.warmup,
                      args.repeats, isolate)
     if on_cpu and not isolate:

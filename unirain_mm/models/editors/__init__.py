@@ -1,3 +1,4 @@
+from .tiled_edit_model import TiledEditModel
 from .unirain import UniRain, UniRainNet
 
-__all__ = ['UniRain', 'UniRainNet']
+__all__ = ['TiledEditModel', 'UniRain', 'UniRainNet']

@@ -2,16 +2,16 @@
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmagic.models import BaseEditModel
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 
 from unirain_mm.rain_types import RAIN_TYPES
+from ..tiled_edit_model import TiledEditModel
 from .moe import RouteInfo, load_balance_loss
 
 
 @MODELS.register_module()
-class UniRain(BaseEditModel):
+class UniRain(TiledEditModel):
     """UniRain training wrapper around a :class:`UniRainNet` generator.
 
     The training loss weights each rain type's L1 by its entry of
@@ -102,21 +102,6 @@ class UniRain(BaseEditModel):
                              f'got {loss_form!r}')
         self.loss_form = loss_form
         self.balance_loss_weight = balance_loss_weight
-
-    def forward_tensor(self,
-                       inputs: torch.Tensor,
-                       data_samples: Optional[List[DataSample]] = None,
-                       **kwargs) -> torch.Tensor:
-        """The generator's output, (B, C, H, W); tiled per image in
-        evaluation when ``test_cfg`` has ``tiling``."""
-        tiling = (self.test_cfg or {}).get('tiling')
-        if self.training or not tiling:
-            return super().forward_tensor(inputs, data_samples, **kwargs)
-        from unirain_mm.apis.inferencer import tiled_forward
-        return torch.cat([
-            tiled_forward(self.generator, img[None], **tiling).to(img.dtype)
-            for img in inputs
-        ])
 
     def type_ids(self, data_samples: DataSample) -> torch.Tensor:
         """The rain-type id of every sample, shape (B,), validated."""
