@@ -67,7 +67,9 @@ def test_kill_and_resume(distill_cfg, chat_server, completion, tmp_path):
     out = _tool().main(['run', cfg_path, '--no-pack', '--no-report'])
     assert len(server.requests) - requests_before == 16 - done_before
     resumed = _comparable(out['manifest'])
-    assert len(resumed) == 16 and out['counts'] == {'keep': 16}
+    # every query decided exactly once (the demo's judges may reject some:
+    # the calibrated synthesis makes a few heavy-rain pairs fail them)
+    assert len(resumed) == 16 and sum(out['counts'].values()) == 16
 
     cfg.work_dir = str(tmp_path / 'uninterrupted')
     cfg.dump(cfg_path)
@@ -75,4 +77,5 @@ def test_kill_and_resume(distill_cfg, chat_server, completion, tmp_path):
     assert _comparable(out['manifest']) == resumed
     report = _tool().main(['report', out['manifest'],
                            str(tmp_path / 'report')])['report']
-    assert '16 pairs: 16 keep' in open(report).read()
+    text = open(report).read()
+    assert f"16 pairs: {out['counts'].get('keep', 0)} keep (" in text
