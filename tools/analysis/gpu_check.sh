@@ -33,11 +33,11 @@ if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
     export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 if [ "$SMOKE" = 1 ]; then
-    ITERS=4; SHAPES="64x64"; TEST_ARGS=(tests/test_models -k cuda)
+    ITERS=4; LOG_EVERY=1; SHAPES="64x64"; TEST_ARGS=(tests/test_models -k cuda)
     DEVICE=cpu; GPUS_NOTE="smoke run on the CPU (GPU_CHECK_SMOKE=1)"
     SIZE_OPTS=(model.generator.dim=8)
 else
-    ITERS=200; SHAPES="256x256 512x512 1920x1080"; TEST_ARGS=(tests)
+    ITERS=200; LOG_EVERY=10; SHAPES="256x256 512x512 1920x1080"; TEST_ARGS=(tests)
     DEVICE=cuda; GPUS_NOTE="one CUDA GPU"
     SIZE_OPTS=()
 fi
@@ -81,7 +81,7 @@ for cfg in "$UNIRAIN" "$RESTORMER"; do
         PORT=$((29500 + RANDOM % 1000)) timeout 150 bash tools/dist_train.sh \
             "$cfg" 1 $amp --no-validate --work-dir "$wd" --data-root "$DATA" \
             --cfg-options train_cfg.max_iters=$ITERS \
-            default_hooks.logger.interval=10 \
+            default_hooks.logger.interval=$LOG_EVERY \
             default_hooks.checkpoint.interval=100000 "${SIZE_OPTS[@]}" \
             > "$OUT_DIR/train_$name.log" 2>&1
         rc=$?
