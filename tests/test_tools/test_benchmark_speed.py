@@ -119,6 +119,9 @@ def test_variants_parse_and_name_bad_settings(tool):
         tool.parse_variant('x=a.py,backend=onnxruntime')
     with pytest.raises(argparse.ArgumentTypeError, match='NAME=CONFIG'):
         tool.parse_variant('a.py')
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--variant', 'x=a.py,backend=onnxruntime,onnx=m',
+                         '--train-step'])
 
 
 def test_variants_in_worker_processes_and_train_step(tool, configs,

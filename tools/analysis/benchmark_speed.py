@@ -153,6 +153,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         ]
     elif args.configs:
         parser.error('give either CONFIGs or --variant options')
+    if args.train_step and any(v['backend'] != 'pytorch'
+                               for v in args.variant):
+        parser.error('--train-step needs the pytorch backend (an exported '
+                     'model does not train)')
     names = [v['name'] for v in args.variant]
     if len(set(names)) != len(names):
         parser.error(f'variant names must be unique, got {names}')
