@@ -70,3 +70,21 @@ def test_two_training_iterations_on_tiny_data(name, pair_tree, tmp_path):
     hub = runner.message_hub
     assert torch.isfinite(torch.tensor(hub.get_scalar('train/loss').current()))
     assert hub.get_scalar('val/Avg/PSNR').current() > 0
+
+
+def test_restormer_s_matches_unirain_s_but_for_network_and_budget():
+    """Restormer-S: UniRain-S's data, crops, optimiser and validation, a
+    network within 2% of its parameter count, its own iteration budget."""
+    s_cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_s_synth.py'))
+    r_cfg = _config('restormer_s_synth.py')
+    for key in ('train_dataloader', 'val_dataloader', 'val_evaluator',
+                'test_dataloader', 'test_evaluator', 'optim_wrapper',
+                'val_cfg', 'test_cfg', 'default_hooks', 'randomness'):
+        assert r_cfg[key] == s_cfg[key], key
+    assert r_cfg.param_scheduler.T_max == r_cfg.train_cfg.max_iters
+    assert r_cfg.train_cfg.val_interval == s_cfg.train_cfg.val_interval
+    init_default_scope('mmagic')
+    counts = [sum(p.numel() for p in MODELS.build(c.model.generator)
+                  .parameters()) for c in (s_cfg, r_cfg)]
+    assert abs(counts[1] / counts[0] - 1) < 0.02, counts

@@ -14,6 +14,10 @@ global route work the same way.
 On start-up the tool keeps freed memory inside the process
 (:mod:`unirain_mm.allocator`; ``UNIRAIN_MALLOC=default`` turns that off).
 
+A model-zoo name stands for a config and its published weights (verified
+by their hash), e.g. ``python tools/infer.py unirain-s photo.jpg --out-dir
+out``.
+
 Example:
     python tools/infer.py configs/unirain/unirain_demo_cpu.py \
         work_dirs/unirain_demo_cpu/iter_1000.pth data/demo/test/DRS/input \
@@ -32,6 +36,7 @@ from typing import List
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from unirain_mm import register_all_modules  # noqa: E402
+from unirain_mm.model_zoo import is_zoo_name  # noqa: E402
 
 register_all_modules()  # shims, then mmagic's and our registries
 
@@ -41,8 +46,10 @@ IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Derain images with a UniRain-MM checkpoint (tiled)')
-    parser.add_argument('model', metavar='CONFIG|MODEL.onnx',
-                        help='model config file (pytorch backend) or '
+    parser.add_argument('model', metavar='ZOO_NAME|CONFIG|MODEL.onnx',
+                        help='model-zoo name (e.g. unirain-s: config and '
+                        'weights of configs/*/metafile.yml, no checkpoint '
+                        'argument), model config file (pytorch backend) or '
                         'exported model (onnxruntime backend)')
     parser.add_argument('paths', nargs='+', metavar='[CHECKPOINT] INPUT',
                         help='checkpoint file (pytorch backend only), then '
@@ -75,7 +82,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'the file holds, for trusted files only')
     args = parser.parse_args(argv)
     args.config, args.checkpoint, args.inputs = args.model, None, args.paths
-    if args.backend == 'pytorch':
+    # a zoo name brings its config and weights: every path is an input
+    if args.backend == 'pytorch' and not is_zoo_name(args.model):
         if len(args.paths) < 2:
             parser.error('the pytorch backend needs CONFIG CHECKPOINT '
                          'INPUT...')
@@ -121,7 +129,8 @@ def main(argv=None) -> dict:
 
     args = parse_args(argv)
     for path in (args.config, args.checkpoint):
-        if path is not None and not osp.isfile(path):
+        if path is not None and not osp.isfile(path) \
+                and not is_zoo_name(path):
             raise SystemExit(f'not found: {path}')
     paths = collect_inputs(args.inputs)
     names = [osp.splitext(osp.basename(p))[0] for p in paths]

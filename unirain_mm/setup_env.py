@@ -6,6 +6,7 @@ import warnings
 # transforms and samplers, metrics, hooks) in mmagic's registries.
 REGISTERING_MODULES = (
     'unirain_mm.models',
+    'unirain_mm.datasets.clean_photo_dataset',
     'unirain_mm.datasets.lmdb_dataset',
     'unirain_mm.datasets.manifest_subset',
     'unirain_mm.datasets.rain_type_dataset',

@@ -6,6 +6,10 @@
 #
 #   bash tools/misc/test_realdata.sh CONFIG CKPT [REALDATA_DIR] [OUT_DIR]
 #
+# PROTOCOL=authors evaluates with the authors' convention instead
+# (tools/test.py --protocol authors: centre crop to a multiple of 16,
+# PSNR-RGB, pyiqa's SSIM).
+#
 # Exits 0 with a message when REALDATA_DIR (default ../shared/realdata) is
 # absent, as it is on a user's machine.
 set -euo pipefail
@@ -33,4 +37,4 @@ $CONVERT --src "$REAL/day_raindrop/raindrop_qian_attentivegan" \
 "$PY" "$ROOT/tools/test.py" "$CONFIG" "$CKPT" --data-root "$OUT/data" \
     --benchmarks Rain100H-samples:DRS HQ-NightRain-samples:NRS \
     RainDrop-samples:DRD --work-dir "$OUT" --save-dir "$OUT/images" \
-    --save-grid
+    --save-grid ${PROTOCOL:+--protocol "$PROTOCOL"}

@@ -12,12 +12,14 @@ can be computed once on a downscaled copy of the whole image
 appears where neighbouring tiles would have chosen differently.
 """
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from ..model_zoo import ModelZooError, is_zoo_name, list_models, resolve
 
 _DTYPES = {'fp32': torch.float32, 'fp16': torch.float16,
            'bf16': torch.bfloat16}
@@ -222,6 +224,19 @@ def read_rgb(path: str) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def _zoo_files(name: str, checkpoint: Optional[str]) -> Tuple[str, str]:
+    """Config and weights of a zoo model (verified)."""
+    model = resolve(name)
+    if model is None:
+        raise ModelZooError(
+            f'{name!r} is neither a file nor a model-zoo name (zoo: '
+            f'{", ".join(sorted(list_models())) or "empty"})')
+    if checkpoint is not None:
+        raise ModelZooError(f'zoo model {name!r} brings its weights; got '
+                            f'checkpoint={checkpoint!r} too')
+    return model.config, model.weights
+
+
 class UniRainInferencer:
     """Restore images with a model built from an OpenMMLab config.
 
@@ -231,9 +246,12 @@ class UniRainInferencer:
         >>> clean = inferencer('rainy.png')  # (H, W, 3) uint8 RGB
 
     Args:
-        config (str | Config): Config file or object with a ``model`` field.
+        config (str | Config): Config file or object with a ``model`` field,
+            or a model-zoo name (``'unirain-s'``, see
+            :mod:`unirain_mm.model_zoo`), which brings its verified weights.
         checkpoint (str, optional): Checkpoint whose ``state_dict`` is loaded.
-            None keeps the initial weights.
+            None keeps the initial weights (not allowed with a zoo name,
+            which has its own).
         device (str): Torch device, e.g. ``'cpu'`` or ``'cuda'``.
         dtype (str): ``'fp32'``, ``'fp16'`` (CUDA only) or ``'bf16'``; the
             low precisions run under :func:`torch.autocast`.
@@ -256,6 +274,8 @@ class UniRainInferencer:
     Raises:
         CheckpointError: The checkpoint is refused as unsafe, or its keys or
             shapes do not match the model built from ``config``.
+        ModelZooError: ``config`` is neither a file nor a zoo name, or the
+            zoo weights are missing or fail their hash check.
     """
 
     def __init__(self,
@@ -304,6 +324,8 @@ class UniRainInferencer:
             self.model = None
             self.generator = OnnxGenerator(str(config))
             return
+        if isinstance(config, str) and is_zoo_name(config):
+            config, checkpoint = _zoo_files(config, checkpoint)
         cfg = config if isinstance(config, Config) else Config.fromfile(
             config)
         model_cfg = cfg.model.copy()

@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 _LAZY = {
+    'CleanPhotoDataset': 'clean_photo_dataset',
     'PairedLmdbDataset': 'lmdb_dataset',
     'ManifestSubset': 'manifest_subset',
     'RainTypeDataset': 'rain_type_dataset',

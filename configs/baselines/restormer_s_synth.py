@@ -1,0 +1,36 @@
+# Restormer-S: mmagic's Restormer at UniRain-S's size (1.85M parameters
+# against 1.86M: dim 24, one block per level, FFN expansion 3.0) trained with
+# UniRain-S's recipe (configs/unirain/unirain_s_synth.py: the same online
+# synthesis over the same photos, crops, batch, optimiser, schedule shape and
+# validation) for as many iterations as fit in UniRain-S's wall-clock budget
+# on the same 2-core CPU (docs/benchmarks.md, "Model zoo"). The loss is a
+# plain L1; UniRain-S's per-type weights stay uniform within its budget
+# (fewer than the 20 warm-up validation rounds), so both minimise the same
+# loss.
+#   bash tools/misc/train_reference.sh restormer-s
+_base_ = ['../unirain/unirain_s_synth.py']
+
+max_iters = 1900
+model = dict(
+    _delete_=True,
+    type='TiledEditModel',  # BaseEditModel + tiled evaluation
+    generator=dict(
+        type='Restormer',
+        inp_channels=3,
+        out_channels=3,
+        dim=24,
+        num_blocks=[1, 1, 1, 1],
+        num_refinement_blocks=1,
+        heads=[1, 2, 2, 4],
+        ffn_expansion_factor=3.0,
+        bias=False,
+        LayerNorm_type='WithBias',
+        dual_pixel_task=False),
+    pixel_loss=dict(type='L1Loss', loss_weight=1.0, reduction='mean'),
+    data_preprocessor=dict(
+        type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255.,
+                                                         255.]))
+param_scheduler = dict(end=max_iters, T_max=max_iters)
+train_cfg = dict(max_iters=max_iters)
+custom_hooks = [dict(type='AverageMetricsHook', prefix='Avg')]
+find_unused_parameters = False
