@@ -2,7 +2,8 @@
 
 Usage::
 
-    python tools/misc/publish_model.py work_dirs/unirain_s_synth/iter_2400.pth \
+    python tools/misc/publish_model.py \
+        work_dirs/unirain_s_synth/iter_1800.pth \
         checkpoints/unirain_s_synth_20261202
 
 writes ``checkpoints/unirain_s_synth_20261202-<first 8 hex of sha256>.pth``
@@ -52,8 +53,8 @@ def main(argv=None) -> str:
         raise SystemExit(f'{args.checkpoint}: no state_dict of tensors')
     old_meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     # plain values only, so that the file loads under weights_only
-    meta = {k: old_meta[k] for k in ('iter', 'epoch', 'seed', 'experiment_name',
-                                     'mmengine_version')
+    kept = ('iter', 'epoch', 'seed', 'experiment_name', 'mmengine_version')
+    meta = {k: old_meta[k] for k in kept
             if isinstance(old_meta.get(k), (int, str))}
     meta['source'] = osp.basename(args.checkpoint)
     buffer = io.BytesIO()
