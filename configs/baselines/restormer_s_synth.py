@@ -10,7 +10,7 @@
 #   bash tools/misc/train_reference.sh restormer-s
 _base_ = ['../unirain/unirain_s_synth.py']
 
-max_iters = 1900
+max_iters = 1450
 model = dict(
     _delete_=True,
     type='TiledEditModel',  # BaseEditModel + tiled evaluation
