@@ -21,6 +21,9 @@ from typing import Dict, List, Sequence
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
+from unirain_mm import register_all_modules  # noqa: E402
+
+register_all_modules()  # the evaluation package imports mmagic's metrics
 from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
 from unirain_mm.fileio import atomic_write_text  # noqa: E402
 
