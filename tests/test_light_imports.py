@@ -42,6 +42,7 @@ def test_import_unirain_mm_is_cheap_and_global_state_untouched():
                'import unirain_mm.datasets.lmdb_pack\n'
                'import unirain_mm.datasets.demo_data\n'
                'import unirain_mm.reweighting\n'
+               'import unirain_mm.model_zoo\n'
                'assert callable(unirain_mm.register_all_modules)\n'
                + _REPORT)
     assert out == dict(heavy=[], ext_stub=False, filters=0)
