@@ -86,7 +86,7 @@ ZOO = model_zoo.list_models()
 def test_committed_zoo_model_loads_and_derains(name):
     """The committed weights verify, load strictly into their config, and
     remove synthetic rain from a photo that training never saw (the demo's
-    held-out test photo)."""
+    held-out test photo): over 1 dB gained per type, mean of 2 samples."""
     from unirain_mm.apis import UniRainInferencer
     from unirain_mm.datasets.demo_data import clean_photos
     from unirain_mm.datasets.rain_synthesis import synthesize
@@ -94,10 +94,15 @@ def test_committed_zoo_model_loads_and_derains(name):
     inferencer = UniRainInferencer(name)
     clean = clean_photos()['chelsea'][:256, :256]
     rng = np.random.default_rng(0)
-    for rain_type in ('DRS', 'NRS'):
-        rainy, target = synthesize(clean, rain_type, rng)
-        restored = inferencer(rainy)
-        assert _psnr(restored, target) > _psnr(rainy, target) + 1.0
+    # Day raindrops are left out: neither model learned them (see
+    # docs/benchmarks.md). A random-initialised UniRain-S loses ~14 dB here.
+    for rain_type in ('DRS', 'NRS', 'NRD'):
+        gains = []
+        for _ in range(2):
+            rainy, target = synthesize(clean, rain_type, rng)
+            gains.append(_psnr(inferencer(rainy), target) -
+                         _psnr(rainy, target))
+        assert np.mean(gains) > 1.0, (rain_type, gains)
 
 
 def _psnr(a, b):
