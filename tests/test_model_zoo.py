@@ -73,7 +73,8 @@ def test_publish_keeps_weights_only_and_names_by_hash(tmp_path):
     assert set(ckpt) == {'meta', 'state_dict'}
     assert ckpt['meta']['iter'] == 7 and 'cfg' not in ckpt['meta']
     assert torch.equal(ckpt['state_dict']['w'], state['w'])
-    assert not [n for n in os.listdir(tmp_path) if 'unhashed' in n]
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ['iter_7.pth', osp.basename(out)])  # nothing else left behind
     with pytest.raises(SystemExit, match='no state_dict'):
         torch.save({'meta': {}}, tmp_path / 'empty.pth')
         tool.main([str(tmp_path / 'empty.pth'), str(tmp_path / 'x')])
@@ -134,4 +135,12 @@ def test_cli_derains_with_a_zoo_name(tmp_path):
         [sys.executable, tool, 'no-such-model', str(tmp_path / 'photo.jpg'),
          '--out-dir', str(tmp_path / 'bad')], capture_output=True, text=True)
     assert run.returncode != 0 and 'neither a file nor' in run.stderr
+    assert not (tmp_path / 'bad').exists()
+    # a missing checkpoint with no extension is still a missing file
+    config = osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_s_synth.py')
+    run = subprocess.run(
+        [sys.executable, tool, config, 'iter_1800', str(tmp_path /
+                                                       'photo.jpg'),
+         '--out-dir', str(tmp_path / 'bad')], capture_output=True, text=True)
+    assert run.returncode != 0 and 'not found: iter_1800' in run.stderr
     assert not (tmp_path / 'bad').exists()

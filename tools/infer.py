@@ -128,10 +128,11 @@ def main(argv=None) -> dict:
     from unirain_mm.fileio import atomic_write_png
 
     args = parse_args(argv)
-    for path in (args.config, args.checkpoint):
-        if path is not None and not osp.isfile(path) \
-                and not is_zoo_name(path):
-            raise SystemExit(f'not found: {path}')
+    # a zoo name is checked by the inferencer, which lists the zoo
+    if not is_zoo_name(args.config) and not osp.isfile(args.config):
+        raise SystemExit(f'not found: {args.config}')
+    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
+        raise SystemExit(f'not found: {args.checkpoint}')
     paths = collect_inputs(args.inputs)
     names = [osp.splitext(osp.basename(p))[0] for p in paths]
     dup = {n for n in names if names.count(n) > 1}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os.path as osp
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 #: Repository root (the package is installed in development mode, so the
@@ -35,7 +35,6 @@ class ZooModel:
     name: str
     config: str
     weights: str
-    results: List[dict] = field(default_factory=list)
 
 
 def _load_metafile(path: str) -> List[dict]:
@@ -67,8 +66,7 @@ def list_models(root: Optional[str] = None) -> Dict[str, ZooModel]:
             zoo[name] = ZooModel(
                 name=name,
                 config=osp.join(root, entry['Config']),
-                weights=osp.join(root, entry['Weights']),
-                results=list(entry.get('Results') or []))
+                weights=osp.join(root, entry['Weights']))
     return zoo
 
 

@@ -38,3 +38,10 @@ def test_rows_scored_on_other_images_are_refused(tmp_path):
         tool.main([f'A={a}', f'B={b}'])
     with pytest.raises(SystemExit, match='LABEL=RESULTS.json'):
         tool.main([a])
+
+
+def test_unreadable_results_name_the_file(tmp_path):
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"DRS/PSNR-Y": ')
+    with pytest.raises(SystemExit, match='bad.json: not JSON'):
+        tool.main([f'A={bad}'])

@@ -25,7 +25,6 @@ Examples:
         --out paper_table.md
 """
 import argparse
-import json
 import math
 import os.path as osp
 import sys
@@ -39,6 +38,7 @@ from unirain_mm import register_all_modules  # noqa: E402
 register_all_modules()
 from unirain_mm.evaluation.paper_results import (  # noqa: E402
     PAPER_ROWS, PAPER_SOURCE, SETS, Triple, paper_value)
+from unirain_mm.evaluation.results_table import read_results  # noqa: E402
 from unirain_mm.fileio import atomic_write_text  # noqa: E402
 
 #: Metric names per convention, in the order of a cell (PSNR, SSIM, LPIPS).
@@ -73,17 +73,9 @@ def load_results(path: str) -> Results:
             numbers, or holds none of the four types and ``Avg``.
     """
     try:
-        with open(path, encoding='utf-8') as f:
-            metrics = json.load(f)
-    except OSError as e:
-        raise SystemExit(f'{path}: cannot read the results file ({e})')
-    except json.JSONDecodeError as e:
-        raise SystemExit(f'{path}: not JSON ({e})')
-    if not isinstance(metrics, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool)
-            for v in metrics.values()):
-        raise SystemExit(f'{path}: expected one JSON object of '
-                         '"<set>/<metric>": number, as tools/test.py writes')
+        metrics = read_results(path)
+    except ValueError as e:
+        raise SystemExit(str(e))
     authors = any(k.endswith('/PSNR-RGB') for k in metrics)
     names = AUTHORS_NAMES if authors else MMAGIC_NAMES
     values = {}

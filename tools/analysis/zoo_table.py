@@ -14,7 +14,6 @@ scored on different images would compare nothing. Cells are
 ``value`` (and ``+gain`` over the input for PSNR).
 """
 import argparse
-import json
 import os.path as osp
 import sys
 from typing import Dict, List, Sequence
@@ -24,7 +23,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 from unirain_mm import register_all_modules  # noqa: E402
 
 register_all_modules()  # the evaluation package imports mmagic's metrics
-from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
+from unirain_mm.evaluation.results_table import (  # noqa: E402
+    markdown_table, read_results)
 from unirain_mm.fileio import atomic_write_text  # noqa: E402
 
 INPUT_TOLERANCE = 1e-6
@@ -46,13 +46,9 @@ def _load(spec: str) -> tuple:
         raise SystemExit(f'expected LABEL=RESULTS.json, got {spec!r}')
     label, path = spec.split('=', 1)
     try:
-        with open(path, encoding='utf-8') as f:
-            results = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
-        raise SystemExit(f'cannot read {path}: {e}')
-    if not isinstance(results, dict):
-        raise SystemExit(f'{path}: expected an object of <set>/<metric>')
-    return label, path, results
+        return label, path, read_results(path)
+    except ValueError as e:
+        raise SystemExit(str(e))
 
 
 def build_table(runs: Sequence[tuple], metrics: Sequence[str],

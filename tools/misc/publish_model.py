@@ -13,6 +13,7 @@ its path. The input is read with the safe loader of
 :mod:`unirain_mm.checkpoint` (``--unsafe-load`` for trusted old files).
 """
 import argparse
+import hashlib
 import io
 import os
 import os.path as osp
@@ -38,7 +39,6 @@ def main(argv=None) -> str:
 
     from unirain_mm.checkpoint import CheckpointError, load_checkpoint_file
     from unirain_mm.fileio import atomic_write_bytes
-    from unirain_mm.model_zoo import sha256_of
 
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
@@ -58,14 +58,11 @@ def main(argv=None) -> str:
             if isinstance(old_meta.get(k), (int, str))}
     meta['source'] = osp.basename(args.checkpoint)
     buffer = io.BytesIO()
-    torch.save(dict(meta=meta, state_dict={
-        k: v.detach().clone().contiguous() for k, v in state.items()}),
-        buffer)
-    os.makedirs(osp.dirname(osp.abspath(args.out_prefix)), exist_ok=True)
-    tmp = f'{args.out_prefix}.unhashed.pth'
-    atomic_write_bytes(tmp, buffer.getvalue())
-    final = f'{args.out_prefix}-{sha256_of(tmp)[:8]}.pth'
-    os.replace(tmp, final)
+    torch.save(dict(meta=meta, state_dict=state), buffer)
+    data = buffer.getvalue()
+    final = f'{args.out_prefix}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
+    os.makedirs(osp.dirname(osp.abspath(final)), exist_ok=True)
+    atomic_write_bytes(final, data)
     print(final)
     return final
 

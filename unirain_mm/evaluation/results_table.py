@@ -110,3 +110,25 @@ def save_results(metrics: Dict[str, float], out_prefix: str) -> List[str]:
     atomic_write_text(paths[1], table_to_csv(values))
     atomic_write_text(paths[2], format_markdown(values))
     return paths
+
+
+def read_results(path: str) -> Dict[str, float]:
+    """Read a ``<set>/<metric>`` JSON written by :func:`save_results`.
+
+    Raises:
+        ValueError: The file cannot be read, is not JSON, or is not one flat
+            object of numbers (the message names the file).
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            metrics = json.load(f)
+    except OSError as e:
+        raise ValueError(f'{path}: cannot read the results file ({e})')
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not JSON ({e})')
+    if not isinstance(metrics, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            for v in metrics.values()):
+        raise ValueError(f'{path}: expected one JSON object of '
+                         '"<set>/<metric>": number, as tools/test.py writes')
+    return metrics
