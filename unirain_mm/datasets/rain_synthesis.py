@@ -7,10 +7,12 @@ code  id  degradation
 ====  ==  ==================================================================
 DRS   0   daytime rain streaks: 1 to 4 depth layers (far layers shorter,
           thinner, denser, dimmer and defocused), screen-blended; heavy rain
-          adds rain accumulation (mist) and a depth-dependent veil
-          (Rain100H / Outdoor-Rain style)
-DRD   1   daytime raindrops on the lens: large, dense, refracting drops with
-          dark rims and highlights, defocused as a layer (RainDrop style)
+          is either sheets of long, thick streaks (Rain100H style) or adds
+          rain accumulation (mist) and a depth-dependent veil (Outdoor-Rain
+          style)
+DRD   1   daytime raindrops on a window or lens: large, dense, refracting
+          drops, translucent, milky and defocused as a layer, behind a
+          glass veil (RainDrop style)
 NRS   2   nighttime rain streaks lit by the scene's light sources, glow of
           the lights, sensor noise (HQ-NightRain / GTAV-NightRain style)
 NRD   3   nighttime raindrops: bokeh of the lights, light scattered by the
@@ -494,7 +496,11 @@ def render_raindrops(
         blur_sigma: Optional[float] = None,
         light_map: Optional[np.ndarray] = None,
         defocus: Optional[float] = None,
-        scatter: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
+        scatter: Optional[float] = None,
+        opacity_range: Tuple[float, float] = (0.55, 0.9),
+        milk_range: Tuple[float, float] = (0.05, 0.2),
+        rim_range: Tuple[float, float] = (0.3, 0.55),
+) -> Tuple[np.ndarray, np.ndarray]:
     """Render raindrops adhering to a lens or window, returning their alpha.
 
     The camera focuses on the scene, so drops are seen through a defocused
@@ -528,6 +534,12 @@ def render_raindrops(
             drops scatter from nearby sources, which makes drops near lamps
             glow; drawn from ``[0.5, 1.5]`` when None, unused without
             ``light_map``.
+        opacity_range: Range of a drop's peak opacity; out-of-focus drops
+            let part of the scene behind them through.
+        milk_range: Range of the milkiness of a drop (mix towards its mean
+            colour: water scatters light and lowers contrast).
+        rim_range: Range of the darkening at a drop's rim (total internal
+            reflection; weaker on defocused drops).
 
     Returns:
         ``(out, alpha)``: the uint8 RGB image with drops and the float32 HxW
@@ -582,12 +594,11 @@ def render_raindrops(
         mag = -rng.uniform(1.3, 2.6)
         shift_x = rng.uniform(-0.6, 0.6) * rx
         shift_y = -rng.uniform(0.3, 1.6) * ry  # mostly shows what is above
-        rim = rng.uniform(0.3, 0.55)
+        rim = rng.uniform(*rim_range)
         caustic = rng.uniform(0.04, 0.14)
         spec = rng.uniform(0.45, 0.9)
-        milk = rng.uniform(0.05, 0.2)
-        # Out-of-focus drops let part of the scene behind them through.
-        opacity = rng.uniform(0.55, 0.9)
+        milk = rng.uniform(*milk_range)
+        opacity = rng.uniform(*opacity_range)
 
         ext = 1.45 * max(rx, ry) + 2.0
         x0, x1 = max(int(cx - ext), 0), min(int(math.ceil(cx + ext)) + 1, w)
@@ -837,7 +848,9 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
 def synthesize(clean: np.ndarray,
                rain_type: Union[int, str, np.integer],
                rng: np.random.Generator,
-               heavy: Optional[bool] = None) -> Tuple[np.ndarray, np.ndarray]:
+               heavy: Optional[bool] = None,
+               heavy_prob: float = HEAVY_RAIN_PROB
+               ) -> Tuple[np.ndarray, np.ndarray]:
     """Make a ``(rainy, target)`` training pair of the given type.
 
     Day types (DRS, DRD) degrade ``clean`` directly and the target is
@@ -857,9 +870,13 @@ def synthesize(clean: np.ndarray,
         clean: uint8 RGB clean daytime image, HxWx3.
         rain_type: Type id ``0..3`` or code in :data:`RAIN_TYPES`.
         rng: Source of randomness.
-        heavy: DRS only: heavy rain (True) or light to moderate rain
-            (False); drawn with probability :data:`HEAVY_RAIN_PROB` when
-            None.
+        heavy: DRS only: heavy rain (True; half of it Rain100H-like sheets
+            of long, thick streaks, half a downpour with accumulation and a
+            veil) or light to moderate rain (False); drawn with probability
+            ``heavy_prob`` when None.
+        heavy_prob: Probability of heavy rain when ``heavy`` is None. The
+            default :data:`HEAVY_RAIN_PROB` is the calibrated mixture; a
+            training recipe may oversample heavy rain.
 
     Returns:
         ``(rainy, target)``, both uint8 RGB HxWx3 (new arrays).
@@ -874,8 +891,24 @@ def synthesize(clean: np.ndarray,
     short = float(min(clean.shape[:2]))
     if code == 'DRS':
         if heavy is None:
-            heavy = bool(rng.random() < HEAVY_RAIN_PROB)
-        if heavy:
+            heavy = bool(rng.random() < heavy_prob)
+        if heavy and rng.random() < 0.5:
+            # Sheets of rain (Rain100H style): dense, long, thick, nearly
+            # opaque streaks over the whole frame, little haze.
+            rainy = add_rain_streaks(
+                clean, rng,
+                density=_log_uniform(rng, 0.3, 0.7),
+                angle=float(rng.uniform(-12.0, 12.0)),
+                length=float(rng.uniform(0.3, 0.8)) * short,
+                thickness=float(rng.uniform(1.2, 2.5)) * max(1.0,
+                                                             short / 256.0),
+                num_layers=int(rng.integers(1, 3)),
+                intensity=float(rng.uniform(0.8, 1.0)),
+                haze=float(rng.uniform(0.0, 0.15)),
+                accumulation=float(rng.uniform(0.0, 0.15)))
+        elif heavy:
+            # A downpour seen in depth (Outdoor-Rain style): streaks, rain
+            # accumulation and a veil that grows with distance.
             rainy = add_rain_streaks(
                 clean, rng,
                 density=_log_uniform(rng, 0.06, 0.12),
@@ -892,11 +925,22 @@ def synthesize(clean: np.ndarray,
                 haze=0.0, accumulation=0.0)
         return rainy, clean.copy()
     if code == 'DRD':
-        rainy = add_raindrops(
+        # Drops on a window or lens a little in front of the camera
+        # (RainDrop style): out of focus, so translucent, milky and with
+        # faint rims, behind a glass that adds a uniform veil.
+        rainy, _ = render_raindrops(
             clean, rng,
             radius_range=(0.03 * short, 0.12 * short),
             coverage=float(rng.uniform(0.4, 0.8)),
-            defocus=float(rng.uniform(0.004, 0.015)) * short)
+            defocus=float(rng.uniform(0.004, 0.015)) * short,
+            opacity_range=(0.35, 0.75),
+            milk_range=(0.15, 0.4),
+            rim_range=(0.05, 0.25))
+        rainy = add_rain_veil(
+            rainy, rng,
+            strength=float(rng.uniform(0.04, 0.16)),
+            airlight=float(rng.uniform(0.75, 0.95)),
+            depth=np.ones(clean.shape[:2], np.float32))
         return rainy, clean.copy()
     night, light_map = to_night(clean, rng)
     if code == 'NRS':

@@ -65,3 +65,20 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match='probs'):
         TRANSFORMS.build(dict(type='SynthesizeRain', rain_types=['DRS'],
                               probs=[0.5, 0.5]))
+
+
+def test_heavy_prob_is_checked_and_passed_on():
+    with pytest.raises(ValueError, match='heavy_prob'):
+        TRANSFORMS.build(dict(type='SynthesizeRain', heavy_prob=1.5))
+    t = TRANSFORMS.build(
+        dict(type='SynthesizeRain', rain_types=['DRS'], heavy_prob=1.0))
+    np.random.seed(4)
+    out = t(dict(gt=_clean(2), gt_channel_order='rgb'))
+    np.random.seed(4)
+    rng = np.random.default_rng(np.random.randint(2**31 - 1))
+    rng.choice(1, p=None)
+    rainy, _ = synthesize(_clean(2), 'DRS', rng, heavy_prob=1.0)
+    np.testing.assert_array_equal(out['img'], rainy)
+    light, _ = synthesize(_clean(2), 'DRS', np.random.default_rng(0),
+                          heavy=False)
+    assert rainy.mean() > light.mean() + 10  # heavy rain: much more rain

@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmagic.registry import TRANSFORMS
 
-from unirain_mm.datasets.rain_synthesis import synthesize
+from unirain_mm.datasets.rain_synthesis import HEAVY_RAIN_PROB, synthesize
 from unirain_mm.rain_types import RAIN_TYPES, rain_type_code, rain_type_id
 
 
@@ -29,12 +29,16 @@ class SynthesizeRain(BaseTransform):
         probs (Sequence[float], optional): Their probabilities; uniform if
             None.
         clean_key (str): Key of the clean image.
+        heavy_prob (float): Probability of heavy rain for DRS samples (see
+            :func:`~unirain_mm.datasets.rain_synthesis.synthesize`); the
+            default is the calibrated mixture.
     """
 
     def __init__(self,
                  rain_types: Sequence[str] = RAIN_TYPES,
                  probs: Optional[Sequence[float]] = None,
-                 clean_key: str = 'gt') -> None:
+                 clean_key: str = 'gt',
+                 heavy_prob: float = HEAVY_RAIN_PROB) -> None:
         self.rain_types = tuple(rain_type_code(t) for t in rain_types)
         if not self.rain_types:
             raise ValueError('rain_types must not be empty')
@@ -48,6 +52,9 @@ class SynthesizeRain(BaseTransform):
             probs = probs / probs.sum()
         self.probs = probs
         self.clean_key = clean_key
+        if not 0.0 <= heavy_prob <= 1.0:
+            raise ValueError(f'heavy_prob must be in [0, 1], got {heavy_prob}')
+        self.heavy_prob = float(heavy_prob)
 
     def transform(self, results: dict) -> dict:
         clean = results[self.clean_key]
@@ -56,7 +63,8 @@ class SynthesizeRain(BaseTransform):
         code = self.rain_types[rng.choice(len(self.rain_types),
                                           p=self.probs)]
         rgb = np.ascontiguousarray(clean[..., ::-1] if bgr else clean)
-        rainy, target = synthesize(rgb, code, rng)
+        rainy, target = synthesize(rgb, code, rng,
+                                   heavy_prob=self.heavy_prob)
         if bgr:
             rainy, target = rainy[..., ::-1], target[..., ::-1]
         results['img'] = np.ascontiguousarray(rainy)
@@ -72,4 +80,5 @@ class SynthesizeRain(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(rain_types={self.rain_types}, '
-                f'probs={self.probs}, clean_key={self.clean_key!r})')
+                f'probs={self.probs}, clean_key={self.clean_key!r}, '
+                f'heavy_prob={self.heavy_prob})')
