@@ -67,6 +67,15 @@ def test_all_checks_pass_or_fail(pair):
     assert 'ref_ssim_mean' in ans.raw and 'target_sharpness' in ans.raw
 
 
+def test_failure_message_does_not_depend_on_the_order_of_checks(pair):
+    # a config dumped and reloaded by torchrun workers may reorder the dict
+    checks = dict(target_sharpness=(1e9, None), ref_ssim_mean=(0.3, None))
+    forward = OfflineJudge('a', checks=checks).judge(_query(pair))
+    backward = OfflineJudge('a', checks=dict(reversed(checks.items()))).judge(
+        _query(pair))
+    assert forward.raw == backward.raw and forward.raw.count(';') == 1
+
+
 def test_abstains_without_what_it_needs(pair):
     needs_target = OfflineJudge('bg', checks=dict(target_noise=(None, 5)))
     assert needs_target.judge(_query(pair, target=False)).answer == 'abstain'

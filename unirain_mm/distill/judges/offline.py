@@ -113,7 +113,9 @@ class OfflineJudge(BaseJudge):
         rainy = read_rgb(query.input_path)
         clean = read_rgb(query.target_path) if self.needs_target else None
         values, failed = {}, []
-        for name, (low, high) in self.checks.items():
+        # Sorted: a config dumped and reloaded (e.g. by torchrun workers) may
+        # reorder the checks, and the message must not depend on that.
+        for name, (low, high) in sorted(self.checks.items()):
             value = float(_MEASURES[name][1](query, rainy, clean))
             values[name] = round(value, 4) if np.isfinite(value) else None
             if np.isnan(value) or (low is not None and value < low) or (
