@@ -533,6 +533,8 @@ def test_heavy_prob_sets_the_share_of_heavy_rain(photo):
         ])
 
     assert mean_psnr(1.0) < mean_psnr(0.0) - 5
+    with pytest.raises(ValueError, match='heavy_prob'):
+        rs.synthesize(photo, 'DRS', _rng(), heavy_prob=1.5)
 
 
 def test_day_raindrops_sit_behind_a_glass_veil(photo):

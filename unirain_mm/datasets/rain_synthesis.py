@@ -882,10 +882,12 @@ def synthesize(clean: np.ndarray,
         ``(rainy, target)``, both uint8 RGB HxWx3 (new arrays).
 
     Raises:
-        ValueError: For an unknown ``rain_type`` or an image that is not
-            uint8 HxWx3.
+        ValueError: For an unknown ``rain_type``, an image that is not
+            uint8 HxWx3 or a ``heavy_prob`` outside ``[0, 1]``.
     """
     code = rain_type_code(rain_type)
+    if not 0.0 <= heavy_prob <= 1.0:
+        raise ValueError(f'heavy_prob must be in [0, 1], got {heavy_prob}')
     _check_image(clean, 'clean')
     _check_rng(rng)
     short = float(min(clean.shape[:2]))

@@ -100,7 +100,9 @@ class OfflineJudge(BaseJudge):
         if unknown or not checks:
             raise ValueError(f'judge {name!r}: unknown or no measures '
                              f'{unknown}; available: {list(MEASURES)}')
-        self.checks = {k: tuple(v) for k, v in checks.items()}
+        # Sorted: a config dumped and reloaded (e.g. by torchrun workers) may
+        # reorder the checks, and the verdict's message must not depend on it.
+        self.checks = {k: tuple(v) for k, v in sorted(checks.items())}
         self.needs_target = any(_MEASURES[k][0] for k in checks)
         self.needs_refs = any(k.startswith('ref_') for k in checks)
 
@@ -113,9 +115,7 @@ class OfflineJudge(BaseJudge):
         rainy = read_rgb(query.input_path)
         clean = read_rgb(query.target_path) if self.needs_target else None
         values, failed = {}, []
-        # Sorted: a config dumped and reloaded (e.g. by torchrun workers) may
-        # reorder the checks, and the message must not depend on that.
-        for name, (low, high) in sorted(self.checks.items()):
+        for name, (low, high) in self.checks.items():
             value = float(_MEASURES[name][1](query, rainy, clean))
             values[name] = round(value, 4) if np.isfinite(value) else None
             if np.isnan(value) or (low is not None and value < low) or (
