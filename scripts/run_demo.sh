@@ -15,4 +15,4 @@ WORK_DIR=${WORK_DIR:-work_dirs/unirain_demo_cpu}
 "$PY" tools/dataset_converters/pack_lmdb.py --layout data/demo --split train \
     --out data/demo/lmdb/train
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR"
-"$PY" tools/test.py "$CONFIG" "$WORK_DIR/iter_1000.pth" --work-dir "$WORK_DIR"
+"$PY" tools/test.py "$CONFIG" "$WORK_DIR/iter_1800.pth" --work-dir "$WORK_DIR"

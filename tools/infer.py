@@ -20,7 +20,7 @@ out``.
 
 Example:
     python tools/infer.py configs/unirain/unirain_demo_cpu.py \
-        work_dirs/unirain_demo_cpu/iter_1000.pth data/demo/test/DRS/input \
+        work_dirs/unirain_demo_cpu/iter_1800.pth data/demo/test/DRS/input \
         --out-dir work_dirs/derained --tile 256 --overlap 32
     python tools/infer.py --backend onnxruntime unirain_demo.onnx \
         data/demo/test/DRS/input --out-dir work_dirs/derained_ort

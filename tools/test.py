@@ -12,7 +12,7 @@ and scored in both conventions (see
 
 Examples:
     python tools/test.py configs/unirain/unirain_demo_cpu.py \
-        work_dirs/unirain_demo_cpu/iter_1000.pth
+        work_dirs/unirain_demo_cpu/iter_1800.pth
     python tools/test.py configs/unirain/unirain_all.py CKPT \
         --benchmarks Rain100H Test100 --save-dir work_dirs/restored
 """

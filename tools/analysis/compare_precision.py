@@ -10,7 +10,7 @@ image by image, after one untimed warm-up image each.
 Example:
     python tools/analysis/compare_precision.py \
         configs/unirain/unirain_demo_cpu.py \
-        work_dirs/unirain_demo_cpu/iter_1000.pth --data-root data/demo \
+        work_dirs/unirain_demo_cpu/iter_1800.pth --data-root data/demo \
         --onnx unirain_demo.onnx --out work_dirs/precision
 """
 import argparse

@@ -13,7 +13,7 @@ prints the largest difference to PyTorch (``--no-verify`` skips that).
 
 Example:
     python tools/deploy/export_onnx.py configs/unirain/unirain_demo_cpu.py \\
-        work_dirs/unirain_demo_cpu/iter_1000.pth --out unirain_demo.onnx \\
+        work_dirs/unirain_demo_cpu/iter_1800.pth --out unirain_demo.onnx \\
         --route-input
 """
 import argparse

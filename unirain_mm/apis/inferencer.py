@@ -242,7 +242,7 @@ class UniRainInferencer:
 
     Example:
         >>> inferencer = UniRainInferencer(
-        ...     'configs/unirain/unirain_demo_cpu.py', 'iter_1000.pth')
+        ...     'configs/unirain/unirain_demo_cpu.py', 'iter_1800.pth')
         >>> clean = inferencer('rainy.png')  # (H, W, 3) uint8 RGB
 
     Args:

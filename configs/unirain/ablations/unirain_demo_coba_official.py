@@ -5,9 +5,8 @@
 # and validate every 50 iterations (20 rounds in 1000, each one reweighting
 # round); they differ only in the ReweightingHook strategy. Compare them with
 #   python tools/analysis/ablate_reweighting.py --strategies all
-_base_ = ['../unirain_demo_cpu.py']
+_base_ = ['./demo_1000it_base.py']
 
-train_cfg = dict(val_interval=50)
 custom_hooks = [
     dict(type='AverageMetricsHook', prefix='Avg'),
     dict(
