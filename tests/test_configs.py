@@ -78,3 +78,24 @@ def test_distill_configs_parse(name):
     assert cfg.retrieval.k3 == 3
     assert len(cfg.judges) == 3 and cfg.vote.quorum == 2
     assert cfg.queries and cfg.encoders
+
+
+def test_reweighting_ablations_differ_only_in_the_strategy():
+    # Their figures in docs/benchmarks.md were measured at 1000 iterations of
+    # 96x96 crops, validating every 50; the demo itself has moved on.
+    paths = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'unirain',
+                                      'ablations', 'unirain_demo_*.py')))
+    assert len(paths) == 5
+    rest = []
+    for path in paths:
+        cfg = Config.fromfile(path)
+        assert cfg.train_cfg.max_iters == cfg.param_scheduler.T_max == 1000
+        assert cfg.train_cfg.val_interval == 50
+        crop = [step for step in cfg.train_dataloader.dataset.pipeline
+                if step.type == 'PairedRandomCrop']
+        assert crop[0].gt_patch_size == 96
+        hooks = [h for h in cfg.custom_hooks if h.type != 'ReweightingHook']
+        rest.append((cfg.model.to_dict(), cfg.train_dataloader.to_dict(),
+                     cfg.optim_wrapper.to_dict(), hooks,
+                     cfg.randomness.to_dict()))
+    assert all(r == rest[0] for r in rest[1:])
