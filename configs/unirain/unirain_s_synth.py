@@ -39,11 +39,7 @@ train_pipeline = [
          interpolation='area'),
     # Half of the day streaks heavy (the calibrated mixture has a quarter):
     # Rain100H-like sheets and downpours are the hardest and rarest samples.
-    # Half of the night streaks light (HQ-NightRain-like, ~34 dB inputs):
-    # trained on heavy night rain only, the model over-processed faint rain
-    # (HQ-NightRain -1.0 dB PSNR-Y below its input).
-    dict(type='SynthesizeRain', rain_types=rain_types, heavy_prob=0.5,
-         light_night_prob=0.5),
+    dict(type='SynthesizeRain', rain_types=rain_types, heavy_prob=0.5),
     dict(type='SetValues', dictionary=dict(scale=1)),
     dict(type='PairedRandomCrop', gt_patch_size=crop_size),
     dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5,

@@ -849,8 +849,7 @@ def synthesize(clean: np.ndarray,
                rain_type: Union[int, str, np.integer],
                rng: np.random.Generator,
                heavy: Optional[bool] = None,
-               heavy_prob: float = HEAVY_RAIN_PROB,
-               light_night_prob: float = 0.0
+               heavy_prob: float = HEAVY_RAIN_PROB
                ) -> Tuple[np.ndarray, np.ndarray]:
     """Make a ``(rainy, target)`` training pair of the given type.
 
@@ -878,27 +877,17 @@ def synthesize(clean: np.ndarray,
         heavy_prob: Probability of heavy rain when ``heavy`` is None. The
             default :data:`HEAVY_RAIN_PROB` is the calibrated mixture; a
             training recipe may oversample heavy rain.
-        light_night_prob: NRS only: probability of light night rain
-            (sparse, faint streaks and a weak glow, as in HQ-NightRain,
-            whose inputs are far closer to their targets than the paper's
-            night test set). The default 0 is the calibrated mixture and
-            draws nothing extra from ``rng``; a training recipe may mix
-            light night rain in so that the model learns to leave faint
-            rain scenes mostly alone.
 
     Returns:
         ``(rainy, target)``, both uint8 RGB HxWx3 (new arrays).
 
     Raises:
         ValueError: For an unknown ``rain_type``, an image that is not
-            uint8 HxWx3 or a ``heavy_prob`` or ``light_night_prob``
-            outside ``[0, 1]``.
+            uint8 HxWx3 or a ``heavy_prob`` outside ``[0, 1]``.
     """
     code = rain_type_code(rain_type)
-    for name, prob in (('heavy_prob', heavy_prob),
-                       ('light_night_prob', light_night_prob)):
-        if not 0.0 <= prob <= 1.0:
-            raise ValueError(f'{name} must be in [0, 1], got {prob}')
+    if not 0.0 <= heavy_prob <= 1.0:
+        raise ValueError(f'heavy_prob must be in [0, 1], got {heavy_prob}')
     _check_image(clean, 'clean')
     _check_rng(rng)
     short = float(min(clean.shape[:2]))
@@ -956,18 +945,7 @@ def synthesize(clean: np.ndarray,
             depth=np.ones(clean.shape[:2], np.float32))
         return rainy, clean.copy()
     night, light_map = to_night(clean, rng)
-    if code == 'NRS' and light_night_prob > 0 \
-            and rng.random() < light_night_prob:
-        # Light night rain (HQ-NightRain style): a few faint lit streaks and
-        # a weak glow, inputs ~34 dB from their targets.
-        rainy = add_rain_streaks(
-            night, rng,
-            density=_log_uniform(rng, 0.012, 0.045),
-            intensity=float(rng.uniform(0.4, 0.8)),
-            ambient=float(rng.uniform(0.01, 0.03)),
-            light_map=light_map)
-        glow = float(rng.uniform(0.0, 0.2))
-    elif code == 'NRS':
+    if code == 'NRS':
         # Night rain is only seen where lit, so draw it denser and brighter.
         rainy = add_rain_streaks(
             night, rng,

@@ -82,19 +82,3 @@ def test_heavy_prob_is_checked_and_passed_on():
     light, _ = synthesize(_clean(2), 'DRS', np.random.default_rng(0),
                           heavy=False)
     assert rainy.mean() > light.mean() + 10  # heavy rain: much more rain
-
-
-def test_light_night_prob_is_checked_and_passed_on():
-    with pytest.raises(ValueError, match='light_night_prob'):
-        TRANSFORMS.build(dict(type='SynthesizeRain', light_night_prob=2))
-    t = TRANSFORMS.build(
-        dict(type='SynthesizeRain', rain_types=['NRS'], light_night_prob=1))
-    assert 'light_night_prob=1.0' in repr(t)
-    np.random.seed(5)
-    out = t(dict(gt=_clean(3), gt_channel_order='rgb'))
-    np.random.seed(5)
-    rng = np.random.default_rng(np.random.randint(2**31 - 1))
-    rng.choice(1, p=None)
-    rainy, night = synthesize(_clean(3), 'NRS', rng, light_night_prob=1.0)
-    np.testing.assert_array_equal(out['img'], rainy)
-    np.testing.assert_array_equal(out['gt'], night)

@@ -32,17 +32,13 @@ class SynthesizeRain(BaseTransform):
         heavy_prob (float): Probability of heavy rain for DRS samples (see
             :func:`~unirain_mm.datasets.rain_synthesis.synthesize`); the
             default is the calibrated mixture.
-        light_night_prob (float): Probability of light night rain for NRS
-            samples (same function); the default 0 is the calibrated
-            mixture.
     """
 
     def __init__(self,
                  rain_types: Sequence[str] = RAIN_TYPES,
                  probs: Optional[Sequence[float]] = None,
                  clean_key: str = 'gt',
-                 heavy_prob: float = HEAVY_RAIN_PROB,
-                 light_night_prob: float = 0.0) -> None:
+                 heavy_prob: float = HEAVY_RAIN_PROB) -> None:
         self.rain_types = tuple(rain_type_code(t) for t in rain_types)
         if not self.rain_types:
             raise ValueError('rain_types must not be empty')
@@ -56,12 +52,9 @@ class SynthesizeRain(BaseTransform):
             probs = probs / probs.sum()
         self.probs = probs
         self.clean_key = clean_key
-        for name, prob in (('heavy_prob', heavy_prob),
-                           ('light_night_prob', light_night_prob)):
-            if not 0.0 <= prob <= 1.0:
-                raise ValueError(f'{name} must be in [0, 1], got {prob}')
+        if not 0.0 <= heavy_prob <= 1.0:
+            raise ValueError(f'heavy_prob must be in [0, 1], got {heavy_prob}')
         self.heavy_prob = float(heavy_prob)
-        self.light_night_prob = float(light_night_prob)
 
     def transform(self, results: dict) -> dict:
         clean = results[self.clean_key]
@@ -71,8 +64,7 @@ class SynthesizeRain(BaseTransform):
                                           p=self.probs)]
         rgb = np.ascontiguousarray(clean[..., ::-1] if bgr else clean)
         rainy, target = synthesize(rgb, code, rng,
-                                   heavy_prob=self.heavy_prob,
-                                   light_night_prob=self.light_night_prob)
+                                   heavy_prob=self.heavy_prob)
         if bgr:
             rainy, target = rainy[..., ::-1], target[..., ::-1]
         results['img'] = np.ascontiguousarray(rainy)
@@ -89,5 +81,4 @@ class SynthesizeRain(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(rain_types={self.rain_types}, '
                 f'probs={self.probs}, clean_key={self.clean_key!r}, '
-                f'heavy_prob={self.heavy_prob}, '
-                f'light_night_prob={self.light_night_prob})')
+                f'heavy_prob={self.heavy_prob})')
