@@ -296,8 +296,8 @@ def test_night_rain_is_brighter_near_lights(photo):
     near_sum, near_n, far_sum, far_n = 0.0, 0, 0.0, 0
     for seed in range(6):
         rainy, target = rs.synthesize(photo, 'NRS', _rng(seed))
-        # synthesize draws the night scene first: replay it.
-        night, light_map = rs.night_scene(photo, _rng(seed))
+        # synthesize draws the night conversion first: replay it.
+        night, light_map = rs.to_night(photo, _rng(seed))
         np.testing.assert_array_equal(target, night)
         assert _luma(target).mean() < 0.6 * _luma(photo).mean()
         diff = _luma(rainy) - _luma(target)
@@ -312,7 +312,7 @@ def test_night_rain_is_brighter_near_lights(photo):
 
 def test_night_raindrops_target_is_night(photo):
     rainy, target = rs.synthesize(photo, 'NRD', _rng(9))
-    night, _ = rs.night_scene(photo, _rng(9))
+    night, _ = rs.to_night(photo, _rng(9))
     np.testing.assert_array_equal(target, night)
     assert not np.array_equal(rainy, target)
 
@@ -484,46 +484,15 @@ def test_new_effects_are_deterministic(photo, func):
     np.testing.assert_array_equal(a, b)
 
 
-def test_night_targets_keep_sensor_noise_and_halo():
-    """The camera's noise and the lights' halo belong to the night scene.
-
-    On a flat grey photo :func:`to_night` is smooth (its fine texture is
-    the uint8 rounding, std ~0.3 grey levels), so the fine texture of the
-    night target is sensor noise, and the target is brighter than the bare
-    night conversion around the lights (the halo).
-    """
-    flat = np.full((96, 96, 3), 128, np.uint8)
-    for seed in range(3):
-        bare, light_map = rs.to_night(flat, _rng(seed))
-        night, same_map = rs.night_scene(flat, _rng(seed))
-        np.testing.assert_array_equal(light_map, same_map)
-        for img, low, high in ((bare, 0.0, 0.5), (night, 1.0, 8.0)):
-            luma = _luma(img)
-            fine = luma - cv2.GaussianBlur(luma, (0, 0), 2)
-            assert low <= fine[light_map < 0.05].std() <= high
-        near = light_map > 0.4
-        assert (_luma(night)[near] - _luma(bare)[near]).mean() > 3.0
-
-
-@pytest.mark.parametrize('code', ['NRS', 'NRD'])
-def test_night_inputs_differ_from_targets_only_by_the_rain(photo, code):
-    """Input and target share the noise: away from the rain they are equal.
-
-    In real night pairs (rain rendered over real night photos) most pixels of
-    the input equal the target; a model trained on pairs whose input alone is
-    noisy learns to smooth real night scenes.
-    """
-    diffs = []
-    for seed in range(3):
-        rainy, target = rs.synthesize(photo, code, _rng(seed))
-        diff = np.abs(rainy.astype(float) - target.astype(float)).max(axis=2)
-        assert diff.max() > 20  # there is rain
-        diffs.append(diff)
-    if code == 'NRS':
-        # Streaks are sparse: most pixels are untouched (with noise added
-        # to the input alone, under 10% would be).
-        assert np.median(diffs) <= 1.0
-        assert (np.array(diffs) <= 1).mean() > 0.4
+def test_night_types_are_noisy_and_glow(photo):
+    """NRS/NRD inputs carry sensor noise: flat dark areas get texture."""
+    for code in ('NRS', 'NRD'):
+        rainy, target = rs.synthesize(photo, code, _rng(11))
+        diff = rainy.astype(float) - target.astype(float)
+        # high-frequency residual (noise) everywhere, also far from rain
+        hf = diff - cv2.GaussianBlur(diff, (0, 0), 2)
+        assert hf.std() > 0.5
+        assert diff.mean() > 0  # rain, glow and scattering add light
 
 
 def test_calibration_tool_runs(tmp_path):

@@ -13,11 +13,10 @@ DRS   0   daytime rain streaks: 1 to 4 depth layers (far layers shorter,
 DRD   1   daytime raindrops on a window or lens: large, dense, refracting
           drops, translucent, milky and defocused as a layer, behind a
           glass veil (RainDrop style)
-NRS   2   nighttime rain streaks lit by the scene's light sources, over a
-          night scene that keeps its lights' halo and sensor noise
-          (HQ-NightRain / GTAV-NightRain style)
+NRS   2   nighttime rain streaks lit by the scene's light sources, glow of
+          the lights, sensor noise (HQ-NightRain / GTAV-NightRain style)
 NRD   3   nighttime raindrops: bokeh of the lights, light scattered by the
-          drops, glare around the lights
+          drops, glow, sensor noise
 ====  ==  ==================================================================
 
 The default parameter ranges of :func:`synthesize` are calibrated so that
@@ -48,7 +47,7 @@ __all__ = [
     'RAIN_TYPES', 'rain_type_code', 'HEAVY_RAIN_PROB', 'rain_streak_layers',
     'rain_streak_layer', 'pseudo_depth', 'add_rain_veil', 'add_rain_streaks',
     'render_raindrops', 'add_raindrops', 'to_night', 'add_light_glow',
-    'add_sensor_noise', 'night_scene', 'synthesize'
+    'add_sensor_noise', 'synthesize'
 ]
 
 # Relative depth of the (up to four) streak layers: nearest first.
@@ -833,31 +832,6 @@ def add_light_glow(img: np.ndarray,
     return _to_uint8(out)
 
 
-def night_scene(clean: np.ndarray,
-                rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
-    """Make the clean target of a night pair from a daytime photo.
-
-    :func:`to_night`, then the halo of the lights in the night air
-    (:func:`add_light_glow`) and the camera's sensor noise
-    (:func:`add_sensor_noise`). Halo and noise belong to the clean night
-    photo, not to the rain: in real night pairs (HQ-NightRain's rain is
-    rendered over real night photos) the rainy input and its target share
-    them, and a model that learns to remove them darkens and smooths real
-    night scenes.
-
-    Args:
-        clean: uint8 RGB daytime image, HxWx3.
-        rng: Source of randomness.
-
-    Returns:
-        ``(night, light_map)`` as in :func:`to_night`.
-    """
-    night, light_map = to_night(clean, rng)
-    night = add_light_glow(night, light_map, rng,
-                           strength=float(rng.uniform(0.3, 0.8)))
-    return add_sensor_noise(night, rng), light_map
-
-
 # --------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------
@@ -880,12 +854,12 @@ def synthesize(clean: np.ndarray,
     """Make a ``(rainy, target)`` training pair of the given type.
 
     Day types (DRS, DRD) degrade ``clean`` directly and the target is
-    ``clean``. Night types (NRS, NRD) first make the night target with
-    :func:`night_scene` (this is the first use of ``rng``, so replaying
-    ``night_scene(clean, rng_copy)`` reproduces the target and its light
-    map; the target has the lights' halo and sensor noise) and add the rain
-    on it, lit by the lights; night drops add a strong glare around the
-    lights.
+    ``clean``. Night types (NRS, NRD) first convert ``clean`` with
+    :func:`to_night` (this is the first use of ``rng``, so replaying
+    ``to_night(clean, rng_copy)`` reproduces the target and its light map);
+    the target is that night image, and the rain is added on it, lit by the
+    lights, then the glow of the lights (:func:`add_light_glow`) and sensor
+    noise.
 
     The parameter ranges are calibrated so that the mean RGB PSNR of the
     rainy inputs against their targets is close to that of the UniRain
@@ -970,26 +944,25 @@ def synthesize(clean: np.ndarray,
             airlight=float(rng.uniform(0.75, 0.95)),
             depth=np.ones(clean.shape[:2], np.float32))
         return rainy, clean.copy()
-    night, light_map = night_scene(clean, rng)
+    night, light_map = to_night(clean, rng)
     if code == 'NRS':
-        # Night rain is only seen where lit, so draw it denser and brighter,
-        # and faint away from the lights (no global brightening).
+        # Night rain is only seen where lit, so draw it denser and brighter.
         rainy = add_rain_streaks(
             night, rng,
-            density=_log_uniform(rng, 0.08, 0.22),
-            intensity=float(rng.uniform(0.75, 1.0)),
-            ambient=float(rng.uniform(0.005, 0.02)),
+            density=_log_uniform(rng, 0.035, 0.11),
+            intensity=float(rng.uniform(0.7, 1.0)),
+            ambient=float(rng.uniform(0.02, 0.06)),
             light_map=light_map)
-        return rainy, night
-    rainy = add_raindrops(
-        night, rng,
-        radius_range=(0.03 * short, 0.12 * short),
-        coverage=float(rng.uniform(0.45, 0.8)),
-        defocus=float(rng.uniform(0.01, 0.025)) * short,
-        light_map=light_map,
-        scatter=float(rng.uniform(1.0, 3.0)))
-    # Drops on the lens at night: strong glare around every light, on top of
-    # the scene's own halo.
-    rainy = add_light_glow(rainy, light_map, rng,
-                           strength=float(rng.uniform(1.3, 3.4)))
-    return rainy, night
+        glow = float(rng.uniform(0.3, 0.8))
+    else:
+        rainy = add_raindrops(
+            night, rng,
+            radius_range=(0.03 * short, 0.12 * short),
+            coverage=float(rng.uniform(0.45, 0.8)),
+            defocus=float(rng.uniform(0.01, 0.025)) * short,
+            light_map=light_map,
+            scatter=float(rng.uniform(1.0, 3.0)))
+        # Drops on the lens at night: strong glare around every light.
+        glow = float(rng.uniform(1.3, 3.4))
+    rainy = add_light_glow(rainy, light_map, rng, strength=glow)
+    return add_sensor_noise(rainy, rng), night
