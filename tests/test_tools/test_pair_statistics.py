@@ -81,3 +81,16 @@ def test_synthetic_night_pairs(tmp_path, capsys):
     assert '| synthetic NRS | 3 |' in capsys.readouterr().out
     with pytest.raises(SystemExit, match='no \\*.png photos'):
         tool.main(['--synthesize', 'NRS', '--photos', str(tmp_path)])
+
+
+def test_folders_with_the_same_ending_get_distinct_labels(tmp_path, target,
+                                                          capsys):
+    tgt = _write(tmp_path / 'target', {'a': target})
+    for run in ('run1', 'run2'):
+        (tmp_path / run / 'images').mkdir(parents=True)
+        _write(tmp_path / run / 'images' / 'night', {'a': target})
+    tool.main([tgt, str(tmp_path / 'run1/images/night'),
+               str(tmp_path / 'run2/images/night')])
+    table = capsys.readouterr().out
+    assert '| run1/images/night | 1 |' in table
+    assert '| run2/images/night | 1 |' in table

@@ -88,9 +88,15 @@ def _images_by_stem(folder: str) -> Dict[str, str]:
     }
 
 
-def _short(folder: str) -> str:
-    """The last three parts of a folder's path: enough to tell them apart."""
-    return '/'.join(osp.normpath(folder).split(os.sep)[-3:])
+def _short_labels(folders: Sequence[str]) -> List[str]:
+    """The shortest path endings (at least three parts) that tell the
+    folders apart."""
+    parts = [osp.abspath(f).split(os.sep) for f in folders]
+    for keep in range(3, max(map(len, parts)) + 1):
+        labels = ['/'.join(p[-keep:]) for p in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return list(folders)
 
 
 def folder_rows(target_dir: str, image_dirs: Sequence[str]) -> List[dict]:
@@ -99,7 +105,7 @@ def folder_rows(target_dir: str, image_dirs: Sequence[str]) -> List[dict]:
     if not targets:
         raise SystemExit(f'no images in {target_dir}')
     rows = []
-    for folder in image_dirs:
+    for folder, label in zip(image_dirs, _short_labels(image_dirs)):
         images = _images_by_stem(folder)
         missing = sorted(set(targets) - set(images))
         if missing:
@@ -111,7 +117,7 @@ def folder_rows(target_dir: str, image_dirs: Sequence[str]) -> List[dict]:
             if image.shape != target.shape:
                 raise SystemExit(f'{images[stem]} is {image.shape[:2]}, its '
                                  f'target {target_path} {target.shape[:2]}')
-            rows.append(dict(source=_short(folder), name=stem,
+            rows.append(dict(source=label, name=stem,
                              target_luma=float(_luma(target).mean()),
                              **pair_stats(image, target)))
     return rows
