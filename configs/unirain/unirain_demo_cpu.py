@@ -1,5 +1,5 @@
 # A CPU-sized UniRain trained on the bundled demo data (tools/misc/
-# make_demo_data.py writes data/demo) in 6 to 9 minutes on 2 CPU cores: the
+# make_demo_data.py writes data/demo) in 6 to 11 minutes on 2 CPU cores: the
 # same components and recipe as unirain_all.py at a small width, depth, crop
 # and budget (1800 iterations of 4 x 64x64 crops).
 _base_ = ['./unirain_all.py']
