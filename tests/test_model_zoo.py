@@ -83,11 +83,9 @@ def test_publish_keeps_weights_only_and_names_by_hash(tmp_path):
 ZOO = model_zoo.list_models()
 
 
-# Day raindrops (DRD) only for the model trained on the revised synthesis:
-# restormer-s (first recipe) never learned them (docs/benchmarks.md).
 @pytest.mark.parametrize('name, rain_types', [
     ('unirain-s', ('DRS', 'DRD', 'NRS', 'NRD')),
-    ('restormer-s', ('DRS', 'NRS', 'NRD')),
+    ('restormer-s', ('DRS', 'DRD', 'NRS', 'NRD')),
 ])
 def test_committed_zoo_model_loads_and_derains(name, rain_types):
     """The committed weights verify, load strictly into their config, and
