@@ -298,7 +298,6 @@ def test_night_rain_is_brighter_near_lights(photo):
         rainy, target = rs.synthesize(photo, 'NRS', _rng(seed))
         # synthesize draws the night conversion first: replay it.
         night, light_map = rs.to_night(photo, _rng(seed))
-        np.testing.assert_array_equal(target, night)
         assert _luma(target).mean() < 0.6 * _luma(photo).mean()
         diff = _luma(rainy) - _luma(target)
         near, far = light_map > 0.4, light_map < 0.05
@@ -306,15 +305,50 @@ def test_night_rain_is_brighter_near_lights(photo):
         far_sum, far_n = far_sum + diff[far].sum(), far_n + far.sum()
     assert near_n > 500 and far_n > 500
     near_mean, far_mean = near_sum / near_n, far_sum / far_n
-    assert near_mean > 2.5 * far_mean, (near_mean, far_mean)
-    assert far_mean > 0  # faint, but present, away from the lights
+    assert near_mean > 1.5 * far_mean, (near_mean, far_mean)
+    assert far_mean > 0.5  # fainter, but seen all over the frame
 
 
-def test_night_raindrops_target_is_night(photo):
-    rainy, target = rs.synthesize(photo, 'NRD', _rng(9))
-    night, _ = rs.to_night(photo, _rng(9))
-    np.testing.assert_array_equal(target, night)
-    assert not np.array_equal(rainy, target)
+@pytest.mark.parametrize('code', ['NRS', 'NRD'])
+def test_night_targets_keep_the_lights_halo(photo, code):
+    """The halo of the lights is part of the night scene: the target has
+    it (it is brighter than the bare night conversion near the lights)."""
+    for seed in range(3):
+        _, target = rs.synthesize(photo, code, _rng(seed))
+        night, light_map = rs.to_night(photo, _rng(seed))
+        gain = _luma(target) - _luma(night)
+        ring = (light_map > 0.2) & (night.max(axis=2) < 200)
+        far = light_map < 0.02
+        assert gain[ring].mean() > 2.0
+        assert gain[ring].mean() > 3 * abs(gain[far].mean())
+
+
+@pytest.mark.parametrize('code', ['NRS', 'NRD'])
+def test_night_pairs_differ_by_the_rain_alone(photo, code):
+    """Sensor noise and glow are shared by input and target: every pixel
+    the rain or a drop does not reach is identical on both sides (noise
+    added to one side only would leave about 1 % of them equal)."""
+    for seed in range(3):
+        rainy, target = rs.synthesize(photo, code, _rng(seed))
+        same = np.all(rainy == target, axis=2)
+        assert 0.08 < same.mean() < 0.95, same.mean()
+        diff = _luma(rainy) - _luma(target)
+        assert diff[~same].mean() > 2.0  # rain and drops add light
+        if code == 'NRS':  # screen-blended streaks only ever add light
+            assert np.all(rainy.astype(int) >= target.astype(int) - 1)
+
+
+def test_night_drop_glare_is_seen_through_the_drops(photo):
+    """Night drops spread the lights into glare, but only where drops are:
+    the brightening lies inside the drop layer, not over the frame."""
+    inside, outside = [], []
+    for seed in range(4):
+        rainy, target = rs.synthesize(photo, 'NRD', _rng(seed))
+        diff = np.abs(_luma(rainy) - _luma(target))
+        changed = diff > 3
+        inside.append(diff[changed].sum())
+        outside.append(diff[~changed].sum())
+    assert sum(inside) > 5 * sum(outside)
 
 
 def test_sensor_noise_is_low_level(photo):
@@ -484,15 +518,17 @@ def test_new_effects_are_deterministic(photo, func):
     np.testing.assert_array_equal(a, b)
 
 
-def test_night_types_are_noisy_and_glow(photo):
-    """NRS/NRD inputs carry sensor noise: flat dark areas get texture."""
+def test_night_types_are_noisy_on_both_sides(photo):
+    """NRS/NRD pairs carry sensor noise in the target as well: flat dark
+    areas get texture that the noiseless night conversion lacks."""
     for code in ('NRS', 'NRD'):
         rainy, target = rs.synthesize(photo, code, _rng(11))
-        diff = rainy.astype(float) - target.astype(float)
-        # high-frequency residual (noise) everywhere, also far from rain
-        hf = diff - cv2.GaussianBlur(diff, (0, 0), 2)
-        assert hf.std() > 0.5
-        assert diff.mean() > 0  # rain, glow and scattering add light
+        night, _ = rs.to_night(photo, _rng(11))
+        for img in (rainy, target):
+            res = img.astype(float) - night.astype(float)
+            hf = res - cv2.GaussianBlur(res, (0, 0), 2)
+            assert hf.std() > 0.5
+        assert (_luma(rainy) - _luma(target)).mean() > 0  # rain adds light
 
 
 def test_calibration_tool_runs(tmp_path):

@@ -13,10 +13,14 @@ DRS   0   daytime rain streaks: 1 to 4 depth layers (far layers shorter,
 DRD   1   daytime raindrops on a window or lens: large, dense, refracting
           drops, translucent, milky and defocused as a layer, behind a
           glass veil (RainDrop style)
-NRS   2   nighttime rain streaks lit by the scene's light sources, glow of
-          the lights, sensor noise (HQ-NightRain / GTAV-NightRain style)
+NRS   2   nighttime rain streaks, brightest where the scene's lights catch
+          them but seen all over the frame (HQ-NightRain / GTAV-NightRain
+          style)
 NRD   3   nighttime raindrops: bokeh of the lights, light scattered by the
-          drops, glow, sensor noise
+          drops, glare of the lights seen through the drops
+
+Night pairs differ by the rain alone: the halo of the lights and the
+sensor noise (one field) are in the target as well as in the input.
 ====  ==  ==================================================================
 
 The default parameter ranges of :func:`synthesize` are calibrated so that
@@ -856,10 +860,11 @@ def synthesize(clean: np.ndarray,
     Day types (DRS, DRD) degrade ``clean`` directly and the target is
     ``clean``. Night types (NRS, NRD) first convert ``clean`` with
     :func:`to_night` (this is the first use of ``rng``, so replaying
-    ``to_night(clean, rng_copy)`` reproduces the target and its light map);
-    the target is that night image, and the rain is added on it, lit by the
-    lights, then the glow of the lights (:func:`add_light_glow`) and sensor
-    noise.
+    ``to_night(clean, rng_copy)`` reproduces the night image and its light
+    map) and add the halo of the lights (:func:`add_light_glow`) to make the
+    night scene; the rain is added on that scene, lit by the lights (night
+    drops also show the lights' glare), and one field of sensor noise is
+    added to both the rainy image and the scene, which is the target.
 
     The parameter ranges are calibrated so that the mean RGB PSNR of the
     rainy inputs against their targets is close to that of the UniRain
@@ -945,24 +950,49 @@ def synthesize(clean: np.ndarray,
             depth=np.ones(clean.shape[:2], np.float32))
         return rainy, clean.copy()
     night, light_map = to_night(clean, rng)
+    # Everything that is not rain belongs to both sides of the pair: the
+    # lights' halo in wet air is part of the night scene, and the sensor
+    # noise (one field, added last) is in the target as well as the input.
+    # Real night pairs are made this way (rain rendered over a night photo),
+    # and a brightening or noise that only the input carries teaches a model
+    # to darken and smooth every night scene, rain or not.
+    scene = add_light_glow(night, light_map, rng,
+                           strength=float(rng.uniform(0.3, 0.8)))
     if code == 'NRS':
-        # Night rain is only seen where lit, so draw it denser and brighter.
+        # Lit streaks are brightest, but rain is seen everywhere in the
+        # frame (the camera's own lights and the sky glow catch it too).
         rainy = add_rain_streaks(
-            night, rng,
+            scene, rng,
             density=_log_uniform(rng, 0.035, 0.11),
             intensity=float(rng.uniform(0.7, 1.0)),
-            ambient=float(rng.uniform(0.02, 0.06)),
+            ambient=float(rng.uniform(0.1, 0.3)),
             light_map=light_map)
-        glow = float(rng.uniform(0.3, 0.8))
     else:
-        rainy = add_raindrops(
-            night, rng,
+        rainy, drops = render_raindrops(
+            scene, rng,
             radius_range=(0.03 * short, 0.12 * short),
-            coverage=float(rng.uniform(0.45, 0.8)),
+            coverage=float(rng.uniform(0.55, 0.9)),
             defocus=float(rng.uniform(0.01, 0.025)) * short,
             light_map=light_map,
             scatter=float(rng.uniform(1.0, 3.0)))
-        # Drops on the lens at night: strong glare around every light.
-        glow = float(rng.uniform(1.3, 3.4))
-    rainy = add_light_glow(rainy, light_map, rng, strength=glow)
-    return add_sensor_noise(rainy, rng), night
+        # Drops on the lens spread the lights into glare, seen through the
+        # drops only: where there is no drop the scene is untouched.
+        glare = add_light_glow(rainy, light_map, rng,
+                               strength=float(rng.uniform(2.5, 5.0)))
+        mix = np.sqrt(drops)[..., None]  # defocused drops: soft edges
+        rainy = _to_uint8(mix * _to_float(glare) +
+                          (1.0 - mix) * _to_float(rainy))
+    return _add_shared_sensor_noise(rainy, scene, rng)
+
+
+def _add_shared_sensor_noise(rainy: np.ndarray, target: np.ndarray,
+                             rng: np.random.Generator
+                             ) -> Tuple[np.ndarray, np.ndarray]:
+    """Add one field of sensor noise (see :func:`add_sensor_noise`) to both
+    images of a pair, its level set by the target's intensity."""
+    shot = float(rng.uniform(2e-4, 1.5e-3))
+    read = float(rng.uniform(0.003, 0.01))
+    sigma = np.sqrt(shot * _to_float(target) + read * read)
+    noise = sigma * rng.standard_normal(target.shape, dtype=np.float32)
+    return (_to_uint8(_to_float(rainy) + noise),
+            _to_uint8(_to_float(target) + noise))
