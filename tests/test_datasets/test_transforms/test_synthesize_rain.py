@@ -82,3 +82,28 @@ def test_heavy_prob_is_checked_and_passed_on():
     light, _ = synthesize(_clean(2), 'DRS', np.random.default_rng(0),
                           heavy=False)
     assert rainy.mean() > light.mean() + 10  # heavy rain: much more rain
+
+
+def test_clean_prob_leaves_that_share_of_samples_rain_free():
+    with pytest.raises(ValueError, match='clean_prob'):
+        TRANSFORMS.build(dict(type='SynthesizeRain', clean_prob=-0.1))
+    always = TRANSFORMS.build(
+        dict(type='SynthesizeRain', rain_types=['NRD'], clean_prob=1.0))
+    np.random.seed(5)
+    out = always(dict(gt=_clean(3), gt_channel_order='rgb'))
+    np.testing.assert_array_equal(out['img'], out['gt'])
+    assert out['gt_label'] == 3  # still labelled with the drawn type
+    assert out['gt'].mean() < 0.6 * _clean(3).mean()  # the night scene
+    # the target is the one the rainy sample would have had
+    np.random.seed(5)
+    rainy = TRANSFORMS.build(dict(type='SynthesizeRain', rain_types=['NRD']))(
+        dict(gt=_clean(3), gt_channel_order='rgb'))
+    np.testing.assert_array_equal(out['gt'], rainy['gt'])
+    assert not np.array_equal(rainy['img'], rainy['gt'])
+    half = TRANSFORMS.build(dict(type='SynthesizeRain', clean_prob=0.3))
+    clean_count = 0
+    for seed in range(200):
+        np.random.seed(seed)
+        res = half(dict(gt=_clean(seed % 4), gt_channel_order='rgb'))
+        clean_count += int(np.array_equal(res['img'], res['gt']))
+    assert 40 <= clean_count <= 80  # 60 expected, binomial std 6.5

@@ -32,13 +32,21 @@ class SynthesizeRain(BaseTransform):
         heavy_prob (float): Probability of heavy rain for DRS samples (see
             :func:`~unirain_mm.datasets.rain_synthesis.synthesize`); the
             default is the calibrated mixture.
+        clean_prob (float): Probability that a sample stays rain-free: the
+            input is the target itself (for night types, the night scene
+            with its glow and noise). A model that only ever sees rainy
+            inputs learns to change every image (it darkens clean ones, as
+            if they held rain); rain-free samples teach it to leave clean
+            images and clean regions alone. 0 (the default) keeps every
+            sample rainy.
     """
 
     def __init__(self,
                  rain_types: Sequence[str] = RAIN_TYPES,
                  probs: Optional[Sequence[float]] = None,
                  clean_key: str = 'gt',
-                 heavy_prob: float = HEAVY_RAIN_PROB) -> None:
+                 heavy_prob: float = HEAVY_RAIN_PROB,
+                 clean_prob: float = 0.0) -> None:
         self.rain_types = tuple(rain_type_code(t) for t in rain_types)
         if not self.rain_types:
             raise ValueError('rain_types must not be empty')
@@ -55,6 +63,9 @@ class SynthesizeRain(BaseTransform):
         if not 0.0 <= heavy_prob <= 1.0:
             raise ValueError(f'heavy_prob must be in [0, 1], got {heavy_prob}')
         self.heavy_prob = float(heavy_prob)
+        if not 0.0 <= clean_prob <= 1.0:
+            raise ValueError(f'clean_prob must be in [0, 1], got {clean_prob}')
+        self.clean_prob = float(clean_prob)
 
     def transform(self, results: dict) -> dict:
         clean = results[self.clean_key]
@@ -65,6 +76,8 @@ class SynthesizeRain(BaseTransform):
         rgb = np.ascontiguousarray(clean[..., ::-1] if bgr else clean)
         rainy, target = synthesize(rgb, code, rng,
                                    heavy_prob=self.heavy_prob)
+        if self.clean_prob > 0 and rng.random() < self.clean_prob:
+            rainy = target.copy()
         if bgr:
             rainy, target = rainy[..., ::-1], target[..., ::-1]
         results['img'] = np.ascontiguousarray(rainy)
@@ -81,4 +94,5 @@ class SynthesizeRain(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(rain_types={self.rain_types}, '
                 f'probs={self.probs}, clean_key={self.clean_key!r}, '
-                f'heavy_prob={self.heavy_prob})')
+                f'heavy_prob={self.heavy_prob}, '
+                f'clean_prob={self.clean_prob})')
