@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 MODEL=${1:-unirain-s}
 case "$MODEL" in
-    unirain-s) CONFIG=configs/unirain/unirain_s_synth.py ;;
+    unirain-s) CONFIG=configs/unirain/unirain_s_synth_ft.py ;;
     restormer-s) CONFIG=configs/baselines/restormer_s_synth.py ;;
     *) echo "unknown model $MODEL (unirain-s or restormer-s)" >&2; exit 2 ;;
 esac
