@@ -954,8 +954,8 @@ def synthesize(clean: np.ndarray,
     # lights' halo in wet air is part of the night scene, and the sensor
     # noise (one field, added last) is in the target as well as the input.
     # Real night pairs are made this way (rain rendered over a night photo),
-    # and a brightening or noise that only the input carries teaches a model
-    # to darken and smooth every night scene, rain or not.
+    # and a model learns to remove from every night scene, rain or not, a
+    # brightening or noise that only the input carries.
     scene = add_light_glow(night, light_map, rng,
                            strength=float(rng.uniform(0.3, 0.8)))
     if code == 'NRS':
