@@ -18,7 +18,8 @@ scripts/run_demo.sh`` or its first two steps).
 Examples:
     python tools/analysis/demo_seeds.py                   # seeds 2026 1 2
     python tools/analysis/demo_seeds.py --seeds 2026 1 2 3 \
-        --work-dir work_dirs/demo_seeds --cfg-options train_cfg.max_iters=900
+        --work-dir work_dirs/demo_seeds_lr1e-3 \
+        --cfg-options optim_wrapper.optimizer.lr=1e-3
 """
 import argparse
 import math
