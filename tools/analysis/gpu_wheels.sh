@@ -4,8 +4,10 @@
 # and onnxruntime of its own and reaches no package index), for its
 # Python 3.12, into .whl/ (ignored by git). Run here, where pip works.
 #   bash tools/analysis/gpu_wheels.sh
-# numpy and opencv-headless travel too, at the lock's versions: mmagic 1.2.0
-# needs numpy < 2, and the image's opencv is built for numpy 2.
+# numpy travels too, at the lock's version (mmagic 1.2.0 needs numpy < 2);
+# opencv does not: its 50 MB wheel and the tracked files together exceed what
+# the device tool carries, so gpu_check.sh uses the image's opencv (and falls
+# back to the image's numpy 2 if that opencv refuses numpy 1.26).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -13,7 +15,7 @@ grep -qxF '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >> .git/info/e
 NEEDED="mmengine mmcv-lite mmagic mmpretrain addict yapf termcolor lmdb lpips
 resize-right albumentations albucore pydantic pydantic-core annotated-types
 typing-inspection simsimd stringzilla mat4py modelindex model-index
-ordered-set numpy opencv-python-headless diffusers lazy-importer
+ordered-set numpy diffusers lazy-importer
 importlib-metadata"
 pins=()
 for name in $NEEDED; do
@@ -21,7 +23,7 @@ for name in $NEEDED; do
     [ -n "$pin" ] || { echo "not in the lock: $name" >&2; exit 1; }
     pins+=("$pin")
 done
-mkdir -p .whl
+rm -rf .whl && mkdir -p .whl
 PY="${UNIRAIN_VENV:-$ROOT/.venv}/bin/python"
 "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux_2_28_x86_64 \
