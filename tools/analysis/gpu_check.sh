@@ -38,10 +38,10 @@ if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile \
         --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
     export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-    if ! "$PYTHON" -c 'import cv2' 2>/dev/null; then
+    if ! "$PYTHON" -c 'import cv2, scipy.sparse' 2>/dev/null; then
         rm -rf /tmp/site/numpy /tmp/site/numpy-* /tmp/site/numpy.libs
         echo 'import numpy; numpy.bool8 = numpy.bool_' > /tmp/site/sitecustomize.py
-        NUMPY_NOTE="the image's numpy 2 and opencv (its opencv refused numpy 1.26); np.bool8 restored for this check"
+        NUMPY_NOTE="the image's numpy 2 and opencv (its opencv or scipy refused numpy 1.26); np.bool8 restored for this check"
     else
         NUMPY_NOTE="the lock's numpy 1.26 with the image's opencv"
     fi
