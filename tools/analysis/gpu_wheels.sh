@@ -16,7 +16,7 @@ NEEDED="mmengine mmcv-lite mmagic mmpretrain addict yapf termcolor lmdb lpips
 resize-right albumentations albucore pydantic pydantic-core annotated-types
 typing-inspection simsimd stringzilla mat4py modelindex model-index
 ordered-set numpy diffusers lazy-importer
-importlib-metadata platformdirs"
+importlib-metadata platformdirs huggingface-hub"
 pins=()
 for name in $NEEDED; do
     pin=$(grep -iE "^${name}==" requirements/lock.txt | sed 's/ .*//')
