@@ -4,10 +4,12 @@
 # and onnxruntime of its own and reaches no package index), for its
 # Python 3.12, into .whl/ (ignored by git). Run here, where pip works.
 #   bash tools/analysis/gpu_wheels.sh
-# numpy travels too, at the lock's version (mmagic 1.2.0 needs numpy < 2);
-# opencv does not: its 50 MB wheel and the tracked files together exceed what
-# the device tool carries, so gpu_check.sh uses the image's opencv (and falls
-# back to the image's numpy 2 if that opencv refuses numpy 1.26).
+# Neither numpy nor opencv travels: the image's scipy needs its numpy 2
+# (seen 2026-12-04), and opencv's 50 MB wheel with the tracked files exceeds
+# what the device tool carries. gpu_check.sh restores np.bool8 for mmagic.
+# transformers, tokenizers and huggingface-hub travel at the lock's versions:
+# diffusers 0.24 (imported by mmagic) needs the old hub, the image's
+# transformers the new one.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -15,8 +17,8 @@ grep -qxF '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >> .git/info/e
 NEEDED="mmengine mmcv-lite mmagic mmpretrain addict yapf termcolor lmdb lpips
 resize-right albumentations albucore pydantic pydantic-core annotated-types
 typing-inspection simsimd stringzilla mat4py modelindex model-index
-ordered-set numpy diffusers lazy-importer
-importlib-metadata platformdirs huggingface-hub"
+ordered-set diffusers lazy-importer
+importlib-metadata platformdirs huggingface-hub transformers tokenizers"
 pins=()
 for name in $NEEDED; do
     pin=$(grep -iE "^${name}==" requirements/lock.txt | sed 's/ .*//')
