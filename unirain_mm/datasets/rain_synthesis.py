@@ -19,9 +19,8 @@ NRS   2   nighttime rain streaks, brightest where the scene's lights catch
 NRD   3   nighttime raindrops: bokeh of the lights, light scattered by the
           drops, glare of the lights seen through the drops
 
-Night scenes are lit by a few coloured lights and hold small lit windows
-and signs. Night pairs differ by the rain alone: the halo of the lights and
-the sensor noise (one field) are in the target as well as in the input.
+Night pairs differ by the rain alone: the halo of the lights and the
+sensor noise (one field) are in the target as well as in the input.
 ====  ==  ==================================================================
 
 The default parameter ranges of :func:`synthesize` are calibrated so that
@@ -167,7 +166,7 @@ def _gaussian_mixture(h: int, w: int, centres, sigmas,
     cx = np.array([c[0] for c in centres], dtype=np.float32)
     cy = np.array([c[1] for c in centres], dtype=np.float32)
     sig = np.array(sigmas, dtype=np.float32)
-    wgt = np.asarray(weights, dtype=np.float32).reshape(-1, 3)  # K x 3
+    wgt = np.asarray(weights, dtype=np.float32)  # K x 3
     gx = np.exp(-0.5 * ((np.arange(w, dtype=np.float32)[:, None] - cx) /
                         sig)**2)  # W x K
     gy = np.exp(-0.5 * ((np.arange(h, dtype=np.float32)[:, None] - cy) /
@@ -695,54 +694,19 @@ def add_raindrops(img: np.ndarray,
 # --------------------------------------------------------------------------
 # night conversion
 # --------------------------------------------------------------------------
-def _lit_windows(h: int, w: int, rng: np.random.Generator,
-                 count: int) -> np.ndarray:
-    """Linear-light emission (float32 HxWx3) of ``count`` small lit windows,
-    signs and distant lamps of a night scene.
-
-    They come in a few clusters laid out in rows and columns, as on a
-    facade: sharp-edged rectangles one to a few hundredths of the short side
-    wide, from flat dashes to tall slits, mostly white or warm. In a real
-    night photo they are bright, short and straight like lit rain streaks,
-    but they belong to the scene.
-    """
-    emission = np.zeros((h, w, 3), np.float32)
-    short = float(min(h, w))
-    left = count
-    while left > 0:
-        n = min(left, int(rng.integers(4, 25)))
-        left -= n
-        win_w = max(1, round(rng.uniform(0.006, 0.02) * short))
-        win_h = max(1, round(win_w * math.exp(rng.uniform(-1.4, 1.4))))
-        step_x = win_w + max(1, round(rng.uniform(0.5, 2.0) * win_w))
-        step_y = win_h + max(1, round(rng.uniform(0.5, 2.0) * win_h))
-        x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
-        colour = _LIGHT_COLOURS[rng.choice(3)]  # the three whites
-        cells = rng.integers(0, 8, size=(n, 2))  # (column, row) on the grid
-        gains = rng.uniform(0.3, 1.0, n)
-        for (col, row), gain in zip(cells, gains):
-            x = int(x0 + col * step_x) % w
-            y = int(y0 + row * step_y) % h
-            emission[y:y + win_h, x:x + win_w] = gain * colour
-    return emission
-
-
 def to_night(
         img: np.ndarray,
         rng: np.random.Generator,
         darkness: Optional[float] = None,
-        num_lights: Optional[int] = None,
-        num_windows: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        num_lights: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Turn a clean daytime photo into a plausible clean night photo.
 
     In linear light the scene is desaturated and strongly darkened (moonlight
     level, bluish tint), then lit by a few coloured point lights (sodium
     orange, warm/cool white, neon colours): each light illuminates nearby
     surfaces with a wide gaussian falloff and adds a bloom and a saturated
-    core where the source itself is. Small sharp lit windows and signs are
-    added as well (see :func:`_lit_windows`): a model that never saw them
-    in a clean night scene takes them for rain. The result is re-encoded
-    with a 2.2 gamma.
+    core where the source itself is. The result is re-encoded with a 2.2
+    gamma.
 
     Args:
         img: uint8 RGB daytime image, HxWx3.
@@ -750,14 +714,11 @@ def to_night(
         darkness: Linear-light ambient gain in ``(0, 1]`` (smaller is darker);
             drawn from ``[0.03, 0.1]`` when None.
         num_lights: Number of light sources; drawn from ``2..6`` when None.
-        num_windows: Number of small lit windows and signs; drawn from
-            ``0..60`` when None.
 
     Returns:
         ``(night_clean, light_map)``: the uint8 RGB night image and a float32
         HxW map in ``[0, 1]`` of the illumination contributed by the lights
-        (1 at and around the sources, ~0 far from them; the windows are not
-        in it).
+        (1 at and around the sources, ~0 far from them).
     """
     _check_image(img)
     _check_rng(rng)
@@ -767,8 +728,6 @@ def to_night(
         darkness = float(rng.uniform(0.015, 0.05))
     if num_lights is None:
         num_lights = int(rng.integers(2, 7))
-    if num_windows is None:
-        num_windows = int(rng.integers(0, 61))
 
     lin = _SRGB_TO_LINEAR[img]
     luma = lin @ _LUMA
@@ -799,10 +758,7 @@ def to_night(
         glow_w += [zero, bloom_gain * colour, 2.5 * hot]
     illum = _gaussian_mixture(h, w, centres, sigmas, illum_w)
     glow = _gaussian_mixture(h, w, centres, sigmas, glow_w)
-    # the windows are too small to light the rain or the air around them:
-    # they are scene, not part of the light map
-    windows = _lit_windows(h, w, rng, num_windows)
-    night_lin = albedo * (darkness * moon + illum) + glow + windows
+    night_lin = albedo * (darkness * moon + illum) + glow
     night = _to_uint8(np.clip(night_lin, 0.0, 1.0)**(1 / 2.2))
     strength = 0.8 * (illum @ _LUMA) + 2.0 * (glow @ _LUMA)
     light_map = (1.0 - np.exp(-3.0 * strength)).astype(np.float32)
