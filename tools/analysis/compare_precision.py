@@ -1,17 +1,23 @@
-"""PSNR and time of inference settings on a test split: fp32, bf16, ONNX.
+"""PSNR and time of inference settings on a test split: precision, tiles.
 
 Restores every ``<data-root>/<split>/<type>/input`` image of the demo
 layout with each setting through :class:`UniRainInferencer` (the path of
 ``tools/infer.py``) and reports, per rain type, PSNR-Y against the target
 (mmagic's ``psnr``, no border crop, as ``tools/test.py``), its difference to
-the fp32 setting, and the seconds per megapixel. Settings run interleaved,
-image by image, after one untimed warm-up image each.
+the first setting, and the seconds per megapixel. A setting is a precision
+(fp32, bf16, or an exported ONNX model) at a tile side (``--tiles``; 0 runs
+whole images). Settings run interleaved, image by image, after one untimed
+warm-up image each.
 
-Example:
+Examples:
     python tools/analysis/compare_precision.py \
         configs/unirain/unirain_demo_cpu.py \
         work_dirs/unirain_demo_cpu/iter_1800.pth --data-root data/demo \
         --onnx unirain_demo.onnx --out work_dirs/precision
+    # tile sides, fp32 only, a zoo model on converted real pairs
+    python tools/analysis/compare_precision.py unirain-s --dtypes fp32 \
+        --tiles 256 512 0 --data-root work_dirs/realdata/data \
+        --split HQ-NightRain-samples --out work_dirs/tiles
 """
 import argparse
 import glob
@@ -29,13 +35,17 @@ register_all_modules()  # shims, then mmagic's and our registries
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file or model-zoo name')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='checkpoint (none for a zoo name)')
     parser.add_argument('--data-root', default='data/demo')
     parser.add_argument('--split', default='test')
     parser.add_argument('--onnx', help='also run this exported model '
                         '(tools/deploy/export_onnx.py --route-input)')
-    parser.add_argument('--tile', type=int, default=256)
+    parser.add_argument('--dtypes', nargs='+', default=['fp32', 'bf16'],
+                        choices=['fp32', 'bf16'])
+    parser.add_argument('--tiles', nargs='+', type=int, default=[256],
+                        help='tile sides to compare; 0: whole images')
     parser.add_argument('--out', default='work_dirs/precision/precision',
                         help='path prefix of PREFIX.json and PREFIX.md')
     return parser.parse_args(argv)
@@ -47,20 +57,27 @@ def main(argv=None) -> dict:
 
     from unirain_mm.apis import UniRainInferencer
     from unirain_mm.apis.inferencer import read_rgb
+    from unirain_mm.datasets.pairs import IMG_EXTENSIONS
     from unirain_mm.evaluation.results_table import markdown_table
     from unirain_mm.fileio import atomic_write_text, save_json_atomic
     from unirain_mm.rain_types import RAIN_TYPES
 
     args = parse_args(argv)
-    common = dict(tile=args.tile)
-    settings = {
-        'fp32': UniRainInferencer(args.config, args.checkpoint, **common),
-        'bf16': UniRainInferencer(args.config, args.checkpoint,
-                                  dtype='bf16', **common),
-    }
-    if args.onnx:
-        settings['onnxruntime'] = UniRainInferencer(
-            args.onnx, backend='onnxruntime', **common)
+    if any(t < 0 for t in args.tiles):
+        raise SystemExit(f'--tiles must be >= 0, got {args.tiles}')
+    settings = {}
+    for tile in args.tiles:
+        # a tile larger than any image runs it whole, one route of its own
+        common = dict(tile=tile or 1 << 30, tile_batch=1,
+                      route_size=1 << 30 if tile == 0 else 256)
+        suffix = '' if len(args.tiles) == 1 else \
+            f' tile {tile}' if tile else ' whole'
+        for dtype in args.dtypes:
+            settings[dtype + suffix] = UniRainInferencer(
+                args.config, args.checkpoint, dtype=dtype, **common)
+        if args.onnx:
+            settings['onnxruntime' + suffix] = UniRainInferencer(
+                args.onnx, backend='onnxruntime', **common)
     warm = np.zeros((64, 64, 3), np.uint8)
     for inferencer in settings.values():  # first-call set-up, untimed
         inferencer(warm)
@@ -68,8 +85,10 @@ def main(argv=None) -> dict:
     seconds, megapixels = defaultdict(float), 0.0
     found = 0
     for code in RAIN_TYPES:
-        inputs = sorted(glob.glob(osp.join(args.data_root, args.split, code,
-                                           'input', '*.png')))
+        inputs = sorted(
+            p for p in glob.glob(osp.join(args.data_root, args.split, code,
+                                          'input', '*'))
+            if p.lower().endswith(IMG_EXTENSIONS))
         for path in inputs:
             target = read_rgb(path.replace(f'{osp.sep}input{osp.sep}',
                                            f'{osp.sep}target{osp.sep}'))
@@ -91,7 +110,7 @@ def main(argv=None) -> dict:
         means = {c: sum(psnrs[(name, c)]) / len(psnrs[(name, c)])
                  for c in RAIN_TYPES if psnrs[(name, c)]}
         avg = sum(means.values()) / len(means)
-        ref = result.get('fp32')
+        ref = result.get(next(iter(settings)))
         delta = (max(abs(v - ref['psnr_y'][c]) for c, v in means.items())
                  if ref and name != 'input' else None)
         result[name] = dict(psnr_y=means, avg=avg, max_abs_delta=delta,
@@ -103,7 +122,7 @@ def main(argv=None) -> dict:
                      '' if name == 'input' else
                      f'{seconds[name] / megapixels:.2f}'])
     header = ['setting'] + [c for c in RAIN_TYPES if psnrs[('input', c)]] + [
-        'Avg', 'max |PSNR-Y - fp32| (dB)', 's/MP'
+        'Avg', f'max |PSNR-Y - {next(iter(settings))}| (dB)', 's/MP'
     ]
     table = '\n'.join(markdown_table(header, rows)) + '\n'
     save_json_atomic(result, args.out + '.json')

@@ -1,0 +1,85 @@
+"""Tests of tools/analysis/compare_precision.py (tile sides and precisions)."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import import_tool, tiny_config, write_pair_tree
+
+
+@pytest.fixture(scope='module')
+def tiny_model(tmp_path_factory):
+    """(config path, checkpoint, data root) of a random dim-8 UniRain on
+    96x96 pairs, large enough to be cut into 64 px tiles."""
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+    root = tmp_path_factory.mktemp('compare_precision')
+    data = write_pair_tree(str(root / 'data'), num_train=1, num_test=2,
+                           size=96)
+    cfg = tiny_config(data, str(root / 'work'))
+    cfg_path = str(root / 'tiny.py')
+    cfg.dump(cfg_path)
+    init_default_scope('mmagic')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = str(root / 'tiny.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    return cfg_path, ckpt, data, model.eval()
+
+
+def _psnr_y(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR on BT.601 luma (16..235), computed here independently."""
+    coef = np.array([65.481, 128.553, 24.966]) / 255.0
+    ya = a.astype(np.float64) @ coef + 16.0
+    yb = b.astype(np.float64) @ coef + 16.0
+    return float(10 * np.log10(255.0**2 / np.mean((ya - yb)**2)))
+
+
+def test_tiles_and_whole_images(tiny_model, tmp_path):
+    import cv2
+    cfg_path, ckpt, data, model = tiny_model
+    tool = import_tool('analysis/compare_precision')
+    out = str(tmp_path / 'tiles')
+    result = tool.main([
+        cfg_path, ckpt, '--data-root', data, '--dtypes', 'fp32', '--tiles',
+        '64', '0', '--out', out
+    ])
+    assert list(result) == ['input', 'fp32 tile 64', 'fp32 whole']
+    with open(out + '.json') as f:
+        assert json.load(f) == json.loads(json.dumps(result))
+    assert 'fp32 whole' in open(out + '.md').read()
+
+    # the input row and the whole-image row, recomputed without the tool:
+    # one forward of the model on each whole image
+    code = 'DRS'
+    names = ['drs_test_000.png', 'drs_test_001.png']
+    inputs, outputs = [], []
+    for name in names:
+        bgr = cv2.imread(osp.join(data, 'test', code, 'input', name))
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        target = cv2.imread(osp.join(data, 'test', code, 'target',
+                                     name))[..., ::-1]
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255
+        with torch.no_grad():
+            y = model.generator(x).clamp(0, 1)
+        restored = (y[0].permute(1, 2, 0).numpy() * 255).round()
+        inputs.append(_psnr_y(rgb, target))
+        outputs.append(_psnr_y(restored, target))
+    assert result['input']['psnr_y'][code] == pytest.approx(
+        np.mean(inputs), abs=1e-6)
+    assert result['fp32 whole']['psnr_y'][code] == pytest.approx(
+        np.mean(outputs), abs=0.02)
+    # 64 px tiles see less of the image than the whole: not the same result
+    assert result['fp32 tile 64']['psnr_y'][code] != pytest.approx(
+        result['fp32 whole']['psnr_y'][code], abs=1e-4)
+    assert result['fp32 tile 64']['max_abs_delta'] is None
+    assert result['fp32 whole']['max_abs_delta'] > 0
+
+
+def test_negative_tile_is_refused(tiny_model):
+    cfg_path, ckpt, data, _ = tiny_model
+    tool = import_tool('analysis/compare_precision')
+    with pytest.raises(SystemExit, match='--tiles'):
+        tool.main([cfg_path, ckpt, '--data-root', data, '--tiles', '-1'])
