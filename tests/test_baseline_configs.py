@@ -88,3 +88,30 @@ def test_restormer_s_matches_unirain_s_but_for_network_and_budget():
     counts = [sum(p.numel() for p in MODELS.build(c.model.generator)
                   .parameters()) for c in (s_cfg, r_cfg)]
     assert abs(counts[1] / counts[0] - 1) < 0.02, counts
+
+
+def test_restormer_s_second_stage_matches_unirain_s_second_stage():
+    """The zoo's restormer-s gets UniRain-S's second stage: the same data,
+    rain-free share, optimiser and validation, from its own first-stage
+    weights, for UniRain-S's iterations scaled as in the first stage."""
+    s_cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_s_synth_ft.py'))
+    r_cfg = _config('restormer_s_synth_ft.py')
+    for key in ('train_dataloader', 'val_dataloader', 'val_evaluator',
+                'test_dataloader', 'test_evaluator', 'optim_wrapper',
+                'val_cfg', 'test_cfg', 'default_hooks', 'randomness'):
+        assert r_cfg[key] == s_cfg[key], key
+    synth = [step for step in r_cfg.train_dataloader.dataset.pipeline
+             if step['type'] == 'SynthesizeRain']
+    assert [step['clean_prob'] for step in synth] == [0.2]
+    first = _config('restormer_s_synth.py')
+    s_first = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_s_synth.py'))
+    ratio = first.train_cfg.max_iters / s_first.train_cfg.max_iters
+    assert r_cfg.train_cfg.max_iters == round(s_cfg.train_cfg.max_iters *
+                                              ratio)
+    assert r_cfg.param_scheduler.T_max == r_cfg.train_cfg.max_iters
+    assert r_cfg.model == first.model
+    # its own first stage, as committed
+    assert r_cfg.load_from != s_cfg.load_from
+    assert osp.isfile(osp.join(REPO_ROOT, r_cfg.load_from))

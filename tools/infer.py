@@ -21,7 +21,7 @@ out``.
 Example:
     python tools/infer.py configs/unirain/unirain_demo_cpu.py \
         work_dirs/unirain_demo_cpu/iter_1800.pth data/demo/test/DRS/input \
-        --out-dir work_dirs/derained --tile 256 --overlap 32
+        --out-dir work_dirs/derained --tile 512 --overlap 32
     python tools/infer.py --backend onnxruntime unirain_demo.onnx \
         data/demo/test/DRS/input --out-dir work_dirs/derained_ort
 """
@@ -59,10 +59,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='run the config + checkpoint with PyTorch, or '
                         'an exported .onnx model with onnxruntime')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    parser.add_argument('--tile', type=int, default=256, help='tile side')
+    parser.add_argument('--tile', type=int, default=512, help='tile side')
     parser.add_argument('--overlap', type=int, default=32,
                         help='overlap of neighbouring tiles')
-    parser.add_argument('--tile-batch', type=int, default=4,
+    parser.add_argument('--tile-batch', type=int, default=1,
                         help='tiles per forward pass')
     parser.add_argument('--dtype', default='fp32',
                         choices=['fp32', 'fp16', 'bf16'])

@@ -6,12 +6,13 @@
 # on the same 2-core CPU. UniRain-S's 3000 iterations took 3150 s with
 # validation; on the previous recipe Restormer-S needed 1.01 s per iteration
 # against UniRain-S's 0.94 (1680 against 1800 iterations), hence 2800 here.
-# The committed restormer-s weights are this config, trained in 100 min on
-# a slower 2-core CPU (docs/benchmarks.md, "Restormer-S on the second
-# recipe"). The loss is a plain L1; UniRain-S's per-type weights stay
-# uniform within its budget (fewer than the 20 warm-up validation rounds),
-# so its loss is the same L1 times 0.25, a factor AdamW's update ignores.
-#   bash tools/misc/train_reference.sh restormer-s
+# Its weights, trained in 100 min on a slower 2-core CPU (docs/
+# benchmarks.md, "Restormer-S on the second recipe"), are the first stage of
+# the zoo's restormer-s (restormer_s_synth_ft.py). The loss is a plain L1;
+# UniRain-S's per-type weights stay uniform within its budget (fewer than
+# the 20 warm-up validation rounds), so its loss is the same L1 times 0.25,
+# a factor AdamW's update ignores.
+#   python tools/train.py configs/baselines/restormer_s_synth.py
 _base_ = ['../unirain/unirain_s_synth.py']
 
 max_iters = 2800

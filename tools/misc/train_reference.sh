@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 MODEL=${1:-unirain-s}
 case "$MODEL" in
     unirain-s) CONFIG=configs/unirain/unirain_s_synth_ft.py ;;
-    restormer-s) CONFIG=configs/baselines/restormer_s_synth.py ;;
+    restormer-s) CONFIG=configs/baselines/restormer_s_synth_ft.py ;;
     *) echo "unknown model $MODEL (unirain-s or restormer-s)" >&2; exit 2 ;;
 esac
 NAME=$(basename "$CONFIG" .py)

@@ -134,11 +134,11 @@ def global_routes(generator: nn.Module, img: torch.Tensor,
 @torch.no_grad()
 def tiled_forward(generator: nn.Module,
                   img: torch.Tensor,
-                  tile: int = 256,
+                  tile: int = 512,
                   overlap: int = 32,
                   routes: str = 'global',
                   route_size: int = 256,
-                  tile_batch: int = 4) -> torch.Tensor:
+                  tile_batch: int = 1) -> torch.Tensor:
     """Restore one image of any size tile by tile.
 
     Args:
@@ -283,11 +283,11 @@ class UniRainInferencer:
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
                  dtype: str = 'fp32',
-                 tile: int = 256,
+                 tile: int = 512,
                  overlap: int = 32,
                  routes: str = 'global',
                  route_size: int = 256,
-                 tile_batch: int = 4,
+                 tile_batch: int = 1,
                  unsafe_load: bool = False,
                  backend: str = 'pytorch',
                  channels_last: Optional[bool] = None) -> None:
