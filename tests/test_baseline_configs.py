@@ -72,16 +72,24 @@ def test_two_training_iterations_on_tiny_data(name, pair_tree, tmp_path):
     assert hub.get_scalar('val/Avg/PSNR').current() > 0
 
 
+# what a baseline shares with the UniRain config it is compared with
+RECIPE_KEYS = ('train_dataloader', 'val_dataloader', 'val_evaluator',
+               'test_dataloader', 'test_evaluator', 'optim_wrapper',
+               'val_cfg', 'test_cfg', 'default_hooks', 'randomness')
+
+
+def _assert_same_recipe(cfg: Config, reference: Config) -> None:
+    for key in RECIPE_KEYS:
+        assert cfg[key] == reference[key], key
+
+
 def test_restormer_s_matches_unirain_s_but_for_network_and_budget():
     """Restormer-S: UniRain-S's data, crops, optimiser and validation, a
     network within 2% of its parameter count, its own iteration budget."""
     s_cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_s_synth.py'))
     r_cfg = _config('restormer_s_synth.py')
-    for key in ('train_dataloader', 'val_dataloader', 'val_evaluator',
-                'test_dataloader', 'test_evaluator', 'optim_wrapper',
-                'val_cfg', 'test_cfg', 'default_hooks', 'randomness'):
-        assert r_cfg[key] == s_cfg[key], key
+    _assert_same_recipe(r_cfg, s_cfg)
     assert r_cfg.param_scheduler.T_max == r_cfg.train_cfg.max_iters
     assert r_cfg.train_cfg.val_interval == s_cfg.train_cfg.val_interval
     init_default_scope('mmagic')
@@ -97,10 +105,7 @@ def test_restormer_s_second_stage_matches_unirain_s_second_stage():
     s_cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'unirain', 'unirain_s_synth_ft.py'))
     r_cfg = _config('restormer_s_synth_ft.py')
-    for key in ('train_dataloader', 'val_dataloader', 'val_evaluator',
-                'test_dataloader', 'test_evaluator', 'optim_wrapper',
-                'val_cfg', 'test_cfg', 'default_hooks', 'randomness'):
-        assert r_cfg[key] == s_cfg[key], key
+    _assert_same_recipe(r_cfg, s_cfg)
     synth = [step for step in r_cfg.train_dataloader.dataset.pipeline
              if step['type'] == 'SynthesizeRain']
     assert [step['clean_prob'] for step in synth] == [0.2]
