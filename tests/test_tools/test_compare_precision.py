@@ -10,9 +10,9 @@ from conftest import import_tool, tiny_config, write_pair_tree
 
 
 @pytest.fixture(scope='module')
-def tiny_model(tmp_path_factory):
-    """(config path, checkpoint, data root) of a random dim-8 UniRain on
-    96x96 pairs, large enough to be cut into 64 px tiles."""
+def tiny_model(tmp_path_factory) -> tuple:
+    """(config path, checkpoint, data root, model in eval mode): a random
+    dim-8 UniRain and 96x96 pairs, large enough for 64 px tiles."""
     from mmagic.registry import MODELS
     from mmengine.registry import init_default_scope
     root = tmp_path_factory.mktemp('compare_precision')
@@ -47,9 +47,12 @@ def test_tiles_and_whole_images(tiny_model, tmp_path):
         '64', '0', '--out', out
     ])
     assert list(result) == ['input', 'fp32 tile 64', 'fp32 whole']
+    assert [r['tile'] for r in result.values()] == [None, 64, 0]
     with open(out + '.json') as f:
         assert json.load(f) == json.loads(json.dumps(result))
-    assert 'fp32 whole' in open(out + '.md').read()
+    table = open(out + '.md').read()
+    assert 'max \\|PSNR-Y - fp32 tile 64\\| (dB)' in table
+    assert 'fp32 whole' in table
 
     # the input row and the whole-image row, recomputed without the tool:
     # one forward of the model on each whole image
@@ -75,11 +78,21 @@ def test_tiles_and_whole_images(tiny_model, tmp_path):
     assert result['fp32 tile 64']['psnr_y'][code] != pytest.approx(
         result['fp32 whole']['psnr_y'][code], abs=1e-4)
     assert result['fp32 tile 64']['max_abs_delta'] is None
-    assert result['fp32 whole']['max_abs_delta'] > 0
+    assert result['fp32 whole']['max_abs_delta'] == pytest.approx(max(
+        abs(result['fp32 whole']['psnr_y'][c] -
+            result['fp32 tile 64']['psnr_y'][c])
+        for c in result['input']['psnr_y']))
 
 
-def test_negative_tile_is_refused(tiny_model):
+def test_bad_arguments_are_refused(tiny_model, capsys):
     cfg_path, ckpt, data, _ = tiny_model
     tool = import_tool('analysis/compare_precision')
-    with pytest.raises(SystemExit, match='--tiles'):
-        tool.main([cfg_path, ckpt, '--data-root', data, '--tiles', '-1'])
+    with pytest.raises(SystemExit):
+        tool.parse_args([cfg_path, ckpt, '--tiles', '-1'])
+    assert '--tiles must be >= 0' in capsys.readouterr().err
+    # a config without weights would score a random model
+    with pytest.raises(SystemExit):
+        tool.parse_args([cfg_path, '--data-root', data])
+    assert 'needs a checkpoint' in capsys.readouterr().err
+    args = tool.parse_args([cfg_path, ckpt, '--tiles', '64', '0', '64'])
+    assert args.tiles == [64, 0]

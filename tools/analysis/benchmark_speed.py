@@ -128,7 +128,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--tile', type=int, default=512,
                         help='inputs larger than this are tiled')
     parser.add_argument('--overlap', type=int, default=32)
-    parser.add_argument('--tile-batch', type=int, default=4)
+    parser.add_argument('--tile-batch', type=int, default=1,
+                        help='tiles per forward (tools/infer.py\'s default)')
     parser.add_argument('--warmup', type=int, default=1,
                         help='untimed runs per measurement')
     parser.add_argument('--repeats', type=int, default=3,

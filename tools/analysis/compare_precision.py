@@ -25,15 +25,17 @@ import os.path as osp
 import sys
 import time
 from collections import defaultdict
+from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 from unirain_mm import register_all_modules  # noqa: E402
+from unirain_mm.model_zoo import is_zoo_name  # noqa: E402
 
 register_all_modules()  # shims, then mmagic's and our registries
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file or model-zoo name')
     parser.add_argument('checkpoint', nargs='?',
@@ -44,14 +46,26 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(tools/deploy/export_onnx.py --route-input)')
     parser.add_argument('--dtypes', nargs='+', default=['fp32', 'bf16'],
                         choices=['fp32', 'bf16'])
-    parser.add_argument('--tiles', nargs='+', type=int, default=[256],
-                        help='tile sides to compare; 0: whole images')
+    parser.add_argument('--tiles', nargs='+', type=int, default=[512],
+                        help='tile sides to compare (default: that of '
+                        'tools/infer.py); 0: whole images')
     parser.add_argument('--out', default='work_dirs/precision/precision',
                         help='path prefix of PREFIX.json and PREFIX.md')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.checkpoint is None and not is_zoo_name(args.config):
+        parser.error('a config file needs a checkpoint (only a zoo name '
+                     'brings its own weights)')
+    if any(t < 0 for t in args.tiles):
+        parser.error(f'--tiles must be >= 0, got {args.tiles}')
+    args.tiles = list(dict.fromkeys(args.tiles))
+    args.dtypes = list(dict.fromkeys(args.dtypes))
+    return args
 
 
-def main(argv=None) -> dict:
+def main(argv: Optional[List[str]] = None) -> dict:
+    """Run the comparison; returns, per setting (and ``'input'``), the mean
+    PSNR-Y per rain type, their average, the largest difference to the
+    first setting, the seconds per megapixel and the tile side."""
     import numpy as np
     from mmagic.evaluation.metrics.psnr import psnr
 
@@ -63,21 +77,24 @@ def main(argv=None) -> dict:
     from unirain_mm.rain_types import RAIN_TYPES
 
     args = parse_args(argv)
-    if any(t < 0 for t in args.tiles):
-        raise SystemExit(f'--tiles must be >= 0, got {args.tiles}')
-    settings = {}
+    settings, tiles = {}, {}
     for tile in args.tiles:
-        # a tile larger than any image runs it whole, one route of its own
-        common = dict(tile=tile or 1 << 30, tile_batch=1,
-                      route_size=1 << 30 if tile == 0 else 256)
+        # 0: a tile larger than any image, which runs it whole with its
+        # own route, as tools/test.py does
+        common = dict(tile=tile or 1 << 30, tile_batch=1)
+        if tile == 0:
+            common['route_size'] = 1 << 30
         suffix = '' if len(args.tiles) == 1 else \
             f' tile {tile}' if tile else ' whole'
-        for dtype in args.dtypes:
-            settings[dtype + suffix] = UniRainInferencer(
+        names = [dtype + suffix for dtype in args.dtypes]
+        for name, dtype in zip(names, args.dtypes):
+            settings[name] = UniRainInferencer(
                 args.config, args.checkpoint, dtype=dtype, **common)
         if args.onnx:
-            settings['onnxruntime' + suffix] = UniRainInferencer(
+            names.append('onnxruntime' + suffix)
+            settings[names[-1]] = UniRainInferencer(
                 args.onnx, backend='onnxruntime', **common)
+        tiles.update(dict.fromkeys(names, tile))
     warm = np.zeros((64, 64, 3), np.uint8)
     for inferencer in settings.values():  # first-call set-up, untimed
         inferencer(warm)
@@ -115,14 +132,15 @@ def main(argv=None) -> dict:
                  if ref and name != 'input' else None)
         result[name] = dict(psnr_y=means, avg=avg, max_abs_delta=delta,
                             s_per_mp=(seconds[name] / megapixels
-                                      if name != 'input' else None))
+                                      if name != 'input' else None),
+                            tile=tiles.get(name))
         rows.append([name] + [f'{means[c]:.3f}' for c in means] +
                     [f'{avg:.3f}',
                      '' if delta is None else f'{delta:.3f}',
                      '' if name == 'input' else
                      f'{seconds[name] / megapixels:.2f}'])
     header = ['setting'] + [c for c in RAIN_TYPES if psnrs[('input', c)]] + [
-        'Avg', f'max |PSNR-Y - {next(iter(settings))}| (dB)', 's/MP'
+        'Avg', f'max \\|PSNR-Y - {next(iter(settings))}\\| (dB)', 's/MP'
     ]
     table = '\n'.join(markdown_table(header, rows)) + '\n'
     save_json_atomic(result, args.out + '.json')

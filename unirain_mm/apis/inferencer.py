@@ -1,7 +1,8 @@
 """Tiled inference of a restoration generator and a config-driven inferencer.
 
-Large images are cut into overlapping tiles that run in small batches, so the
-activation memory depends on the tile size, not the image size. Tile outputs
+Large images are cut into overlapping tiles that run one (or a few) per
+forward pass, so the activation memory depends on the tile size, not the
+image size. Tile outputs
 are blended with a separable window (linear ramps over the overlap, nearly
 zero but never zero on the few pixels next to a cut) and normalised by the
 summed weights.
