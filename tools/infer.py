@@ -39,6 +39,8 @@ from unirain_mm import register_all_modules  # noqa: E402
 from unirain_mm.model_zoo import is_zoo_name  # noqa: E402
 
 register_all_modules()  # shims, then mmagic's and our registries
+from unirain_mm.apis.inferencer import (  # noqa: E402
+    DEFAULT_TILE, DEFAULT_TILE_BATCH)
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -59,10 +61,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='run the config + checkpoint with PyTorch, or '
                         'an exported .onnx model with onnxruntime')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    parser.add_argument('--tile', type=int, default=512, help='tile side')
+    parser.add_argument('--tile', type=int, default=DEFAULT_TILE,
+                        help='tile side')
     parser.add_argument('--overlap', type=int, default=32,
                         help='overlap of neighbouring tiles')
-    parser.add_argument('--tile-batch', type=int, default=1,
+    parser.add_argument('--tile-batch', type=int, default=DEFAULT_TILE_BATCH,
                         help='tiles per forward pass')
     parser.add_argument('--dtype', default='fp32',
                         choices=['fp32', 'fp16', 'bf16'])

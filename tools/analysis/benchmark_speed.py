@@ -51,6 +51,8 @@ from unirain_mm import register_all_modules  # noqa: E402
 register_all_modules()  # shims, then mmagic's and our registries
 import torch  # noqa: E402
 
+from unirain_mm.apis.inferencer import (  # noqa: E402
+    DEFAULT_TILE, DEFAULT_TILE_BATCH)
 from unirain_mm.evaluation.results_table import markdown_table  # noqa: E402
 from unirain_mm.fileio import atomic_write_text, save_json_atomic  # noqa: E402
 
@@ -125,11 +127,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=8,
                         help='batch of --train-step')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda')
-    parser.add_argument('--tile', type=int, default=512,
+    parser.add_argument('--tile', type=int, default=DEFAULT_TILE,
                         help='inputs larger than this are tiled')
     parser.add_argument('--overlap', type=int, default=32)
-    parser.add_argument('--tile-batch', type=int, default=1,
-                        help='tiles per forward (tools/infer.py\'s default)')
+    parser.add_argument('--tile-batch', type=int, default=DEFAULT_TILE_BATCH,
+                        help='tiles per forward')
     parser.add_argument('--warmup', type=int, default=1,
                         help='untimed runs per measurement')
     parser.add_argument('--repeats', type=int, default=3,

@@ -33,6 +33,8 @@ from unirain_mm import register_all_modules  # noqa: E402
 from unirain_mm.model_zoo import is_zoo_name  # noqa: E402
 
 register_all_modules()  # shims, then mmagic's and our registries
+from unirain_mm.apis.inferencer import (  # noqa: E402
+    DEFAULT_TILE, DEFAULT_TILE_BATCH)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,9 +48,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(tools/deploy/export_onnx.py --route-input)')
     parser.add_argument('--dtypes', nargs='+', default=['fp32', 'bf16'],
                         choices=['fp32', 'bf16'])
-    parser.add_argument('--tiles', nargs='+', type=int, default=[512],
-                        help='tile sides to compare (default: that of '
-                        'tools/infer.py); 0: whole images')
+    parser.add_argument('--tiles', nargs='+', type=int,
+                        default=[DEFAULT_TILE],
+                        help='tile sides to compare; 0: whole images')
     parser.add_argument('--out', default='work_dirs/precision/precision',
                         help='path prefix of PREFIX.json and PREFIX.md')
     args = parser.parse_args(argv)
@@ -81,7 +83,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     for tile in args.tiles:
         # 0: a tile larger than any image, which runs it whole with its
         # own route, as tools/test.py does
-        common = dict(tile=tile or 1 << 30, tile_batch=1)
+        common = dict(tile=tile or 1 << 30, tile_batch=DEFAULT_TILE_BATCH)
         if tile == 0:
             common['route_size'] = 1 << 30
         suffix = '' if len(args.tiles) == 1 else \
