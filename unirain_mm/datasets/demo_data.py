@@ -72,7 +72,6 @@ _PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]
 # one is found, which avoids empty black borders (retina, hubble).
 _MIN_CROP_STD = 12.0
 _CROP_TRIES = 8
-_DEAD_LEAVES_DISCS = 400
 
 
 def _as_rgb(img: np.ndarray) -> np.ndarray:
@@ -156,43 +155,6 @@ def _random_crop(photo: np.ndarray, size: int,
     return np.ascontiguousarray(crop)
 
 
-def dead_leaves(size: int, rng: np.random.Generator,
-                colours: np.ndarray) -> np.ndarray:
-    """A random dead-leaves image: opaque discs dropped on top of each other.
-
-    Disc radii follow the ``r ** -3`` law between 2 % and half the side,
-    which makes the image look the same at every scale, like natural
-    photos; the colours are drawn from ``colours`` (e.g. pixels of real
-    photos). Each image is new content, so a model trained on such images
-    cannot memorise them the way it memorises a handful of photos.
-
-    Args:
-        size: Side of the square image in pixels.
-        rng: Source of randomness.
-        colours: uint8 ``(N, 3)`` RGB colours to draw from.
-
-    Returns:
-        uint8 RGB ``size`` x ``size`` x 3 image.
-    """
-    scale = 2  # draw at twice the size, then average: anti-aliased edges
-    side = size * scale
-    r_min, r_max = 0.02 * side, side / 2.0
-    picks = colours[rng.integers(len(colours), size=_DEAD_LEAVES_DISCS + 1)]
-    canvas = np.empty((side, side, 3), np.uint8)
-    canvas[:] = picks[-1]
-    u = rng.random(_DEAD_LEAVES_DISCS)
-    radii = (r_min**-2 + u * (r_max**-2 - r_min**-2))**-0.5
-    centres = rng.uniform(-r_min, side + r_min, size=(_DEAD_LEAVES_DISCS, 2))
-    for i in range(_DEAD_LEAVES_DISCS):
-        cv2.circle(canvas, (int(centres[i, 0]), int(centres[i, 1])),
-                   int(round(radii[i])), picks[i].tolist(), -1)
-    img = cv2.resize(canvas, (size, size), interpolation=cv2.INTER_AREA)
-    sigma = float(rng.uniform(0.0, 1.0))  # some optical blur
-    if sigma > 0.3:
-        img = cv2.GaussianBlur(img, (0, 0), sigma)
-    return img
-
-
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64))**2))
     return float('inf') if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
@@ -206,9 +168,8 @@ def _write_png(path: str, img: np.ndarray) -> None:
 
 
 def _params(seed: int, num_train: int, num_test: int, num_val: int,
-            size: int, dead_leaves_frac: float) -> Dict[str, object]:
+            size: int) -> Dict[str, object]:
     return {
-        'dead_leaves_frac': float(dead_leaves_frac),
         'generator_version': GENERATOR_VERSION,
         'seed': int(seed),
         'num_train': int(num_train),
@@ -254,7 +215,6 @@ def _generate_into(folder: str, params: Dict[str, object],
     by_split = split_photos()
     counts = _counts(params)
     size = params['size']
-    frac = params['dead_leaves_frac']
     total = sum(counts.values()) * len(RAIN_TYPES)
     psnrs: Dict[str, Dict[str, List[float]]] = {
         s: {c: []
@@ -275,10 +235,7 @@ def _generate_into(folder: str, params: Dict[str, object],
                         params['seed'], spawn_key=(split_id, type_id, index))
                     rng = np.random.default_rng(seq)
                     photo = photos[names[int(rng.integers(len(names)))]]
-                    if split == 'train' and frac > 0 and rng.random() < frac:
-                        clean = dead_leaves(size, rng, photo.reshape(-1, 3))
-                    else:
-                        clean = _random_crop(photo, size, rng)
+                    clean = _random_crop(photo, size, rng)
                     rainy, target = synthesize(clean, type_id, rng)
                     name = sample_name(split, code, index)
                     _write_png(osp.join(in_dir, name), rainy)
@@ -305,7 +262,6 @@ def generate_demo_data(root: str,
                        num_test: int = 8,
                        num_val: int = 8,
                        size: int = 128,
-                       dead_leaves_frac: float = 0.0,
                        overwrite: bool = False,
                        progress: bool = True) -> dict:
     """Generate (or reuse) the demo dataset under ``root``.
@@ -343,8 +299,7 @@ def generate_demo_data(root: str,
                          f'num_train={num_train}, num_test={num_test}, '
                          f'num_val={num_val}')
     root = osp.abspath(root)
-    params = _params(seed, num_train, num_test, num_val, size,
-                     dead_leaves_frac)
+    params = _params(seed, num_train, num_test, num_val, size)
 
     if osp.lexists(root) and not overwrite:
         if not osp.isdir(root):
@@ -426,9 +381,6 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         help='validation samples per rain type')
     parser.add_argument('--size', type=int, default=128,
                         help='crop side in pixels')
-    parser.add_argument('--dead-leaves', type=float, default=0.0,
-                        help='fraction of train samples drawn on a '
-                        'dead-leaves image instead of a photo')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing, different dataset')
     args = parser.parse_args(argv)
@@ -437,7 +389,6 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                  num_train=args.num_train,
                                  num_test=args.num_test,
                                  num_val=args.num_val, size=args.size,
-                                 dead_leaves_frac=args.dead_leaves,
                                  overwrite=args.overwrite)
     print(format_summary(summary))
     print(f'done in {time.perf_counter() - start:.1f} s')
