@@ -124,5 +124,38 @@ def tiny_config(data_root: str, work_dir: str, max_iters: int = 6,
     return cfg
 
 
+@pytest.fixture(scope='module')
+def tiny_model(tmp_path_factory) -> tuple:
+    """(config path, checkpoint, data root, model in eval mode): a random
+    dim-8 UniRain and 96x96 pairs, large enough for 64 px tiles."""
+    import torch
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+    root = tmp_path_factory.mktemp('tiny_model')
+    data = write_pair_tree(str(root / 'data'), num_train=1, num_test=2,
+                           size=96)
+    cfg = tiny_config(data, str(root / 'work'))
+    cfg_path = str(root / 'tiny.py')
+    cfg.dump(cfg_path)
+    init_default_scope('mmagic')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = str(root / 'tiny.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    return cfg_path, ckpt, data, model.eval()
+
+
+def luma(img: np.ndarray) -> np.ndarray:
+    """BT.601 studio-range luma (16..235) of an RGB image, as float64,
+    computed here independently of the code under test."""
+    coef = np.array([65.481, 128.553, 24.966]) / 255.0
+    return img.astype(np.float64) @ coef + 16.0
+
+
+def psnr_y(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR on :func:`luma`, no border crop."""
+    return float(10 * np.log10(255.0**2 / np.mean((luma(a) - luma(b))**2)))
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_CACHE_ROOT, ignore_errors=True)

@@ -6,35 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import import_tool, tiny_config, write_pair_tree
-
-
-@pytest.fixture(scope='module')
-def tiny_model(tmp_path_factory) -> tuple:
-    """(config path, checkpoint, data root, model in eval mode): a random
-    dim-8 UniRain and 96x96 pairs, large enough for 64 px tiles."""
-    from mmagic.registry import MODELS
-    from mmengine.registry import init_default_scope
-    root = tmp_path_factory.mktemp('compare_precision')
-    data = write_pair_tree(str(root / 'data'), num_train=1, num_test=2,
-                           size=96)
-    cfg = tiny_config(data, str(root / 'work'))
-    cfg_path = str(root / 'tiny.py')
-    cfg.dump(cfg_path)
-    init_default_scope('mmagic')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    ckpt = str(root / 'tiny.pth')
-    torch.save({'state_dict': model.state_dict()}, ckpt)
-    return cfg_path, ckpt, data, model.eval()
-
-
-def _psnr_y(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR on BT.601 luma (16..235), computed here independently."""
-    coef = np.array([65.481, 128.553, 24.966]) / 255.0
-    ya = a.astype(np.float64) @ coef + 16.0
-    yb = b.astype(np.float64) @ coef + 16.0
-    return float(10 * np.log10(255.0**2 / np.mean((ya - yb)**2)))
+from conftest import import_tool, psnr_y
 
 
 def test_tiles_and_whole_images(tiny_model, tmp_path):
@@ -68,8 +40,8 @@ def test_tiles_and_whole_images(tiny_model, tmp_path):
         with torch.no_grad():
             y = model.generator(x).clamp(0, 1)
         restored = (y[0].permute(1, 2, 0).numpy() * 255).round()
-        inputs.append(_psnr_y(rgb, target))
-        outputs.append(_psnr_y(restored, target))
+        inputs.append(psnr_y(rgb, target))
+        outputs.append(psnr_y(restored, target))
     assert result['input']['psnr_y'][code] == pytest.approx(
         np.mean(inputs), abs=1e-6)
     assert result['fp32 whole']['psnr_y'][code] == pytest.approx(
