@@ -61,10 +61,11 @@ def test_a_config_needs_a_checkpoint(tiny_model, capsys):
     assert 'needs a checkpoint' in capsys.readouterr().err
 
 
-def test_an_empty_split_is_an_error(tiny_model, tmp_path):
+def test_a_missing_folder_is_named(tiny_model, tmp_path):
     cfg_path, ckpt, _, _ = tiny_model
     tool = import_tool('analysis/per_image')
-    with pytest.raises(SystemExit, match='no images under'):
+    missing = osp.join(str(tmp_path), 'test', 'DRS', 'input')
+    with pytest.raises(SystemExit, match=f'{missing} does not exist'):
         tool.main([cfg_path, ckpt, '--data-root', str(tmp_path),
                    '--out', str(tmp_path / 'x')])
     assert not osp.exists(str(tmp_path / 'x.json'))

@@ -23,7 +23,6 @@ Examples:
         --data-root work_dirs/realdata/data --split RainDrop-samples
 """
 import argparse
-import glob
 import os.path as osp
 import sys
 from collections import Counter
@@ -67,11 +66,15 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
 
     from unirain_mm.apis import UniRainInferencer
     from unirain_mm.apis.inferencer import read_rgb
-    from unirain_mm.datasets.pairs import IMG_EXTENSIONS
+    from unirain_mm.datasets.pairs import records_from_layout
     from unirain_mm.evaluation.results_table import markdown_table
     from unirain_mm.fileio import atomic_write_text, save_json_atomic
 
     args = parse_args(argv)
+    try:
+        pairs = records_from_layout(args.data_root, args.split, args.types)
+    except FileNotFoundError as err:
+        raise SystemExit(f'per_image.py: {err}') from None
     whole = 1 << 30  # a tile and route size larger than any image
     inferencer = UniRainInferencer(args.config, args.checkpoint, tile=whole,
                                    route_size=whole)
@@ -90,27 +93,18 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         return ''.join(str(int(p[0].argmax())) for p in probs)
 
     records = []
-    for code in args.types:
-        inputs = sorted(
-            p for p in glob.glob(osp.join(args.data_root, args.split, code,
-                                          'input', '*'))
-            if p.lower().endswith(IMG_EXTENSIONS))
-        for path in inputs:
-            rainy = read_rgb(path)
-            target = read_rgb(path.replace(f'{osp.sep}input{osp.sep}',
-                                           f'{osp.sep}target{osp.sep}'))
-            out = inferencer(rainy)
-            ref = float(luma(target).mean())
-            before = psnr(rainy, target, convert_to='Y')
-            after = psnr(out, target, convert_to='Y')
-            records.append(dict(
-                type=code, name=osp.basename(path),
-                input_psnr_y=before, psnr_y=after, gain=after - before,
-                input_bias=float(luma(rainy).mean()) - ref,
-                bias=float(luma(out).mean()) - ref, route=route(rainy)))
-    if not records:
-        raise SystemExit(f'no images under {args.data_root}/{args.split}/'
-                         '<type>/input')
+    for pair in pairs:
+        rainy = read_rgb(pair.input_path)
+        target = read_rgb(pair.target_path)
+        out = inferencer(rainy)
+        ref = float(luma(target).mean())
+        before = psnr(rainy, target, convert_to='Y')
+        after = psnr(out, target, convert_to='Y')
+        records.append(dict(
+            type=pair.rain_type, name=osp.basename(pair.input_path),
+            input_psnr_y=before, psnr_y=after, gain=after - before,
+            input_bias=float(luma(rainy).mean()) - ref,
+            bias=float(luma(out).mean()) - ref, route=route(rainy)))
     header = ['type', 'image', 'input PSNR-Y', 'PSNR-Y', 'gain (dB)',
               'input bias', 'bias', 'route']
     rows = [[r['type'], r['name'], f"{r['input_psnr_y']:.2f}",
